@@ -1,0 +1,9 @@
+__version__ = "0.1.0"
+# The public API (SPEC section 12). Importing the package also imports every strategy module, which registers
+# its strategies with `imbalance_study.train.register_strategy` so that `RunConfig` can switch them on by name.
+from .core import set_seed, default_device, data_root, Budget, BUDGETS, get_budget
+from .data import load_dataset, dataset_info, ImageDataset, Split
+from .profiles import PROFILES, PROFILE_NAMES, make_profile, profile_counts, class_groups
+from .models import resnet18_small, SmallResNet
+from .metrics import classification_metrics, grading_metrics, binary_score_metrics
+from .train import RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy
