@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 DEFAULT = [{}, {'augment': 'classical'}, {'augment': 'randaugment'}, {'augment': 'trivialaugment'},
-           {'augment': 'trivialaugment', 'ham': True}]
+           {'augment': 'trivialaugment', 'ham': True}, {'hem': True}, {'batch_balance': True}, {'loss_reweight': True},
+           {'ema': True}, {'augment': 'trivialaugment', 'ham': True, 'ema': True, 'loss_reweight': True}]
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

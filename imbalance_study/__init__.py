@@ -10,6 +10,8 @@ from .losses import (inverse_frequency_weights, class_balanced_weights, focal_lo
                      balanced_softmax_loss, logit_adjusted_loss, soft_cross_entropy, WeightedCrossEntropy)
 from .samplers import class_sampling_probs, ClassSampler, BalancedBatchSampler, ScoreSampler
 from .train import RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy
+from .augment import BatchAugment, AugmentCallback, augment_batch
 from .hem import OHEMCallback
+from .ham import HardAdversarialMining
 from .balance import apply_batch_balance, apply_loss_reweight
 from .ema import EMATeacher
