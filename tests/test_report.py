@@ -12,7 +12,7 @@ PROBE = """<script>window.addEventListener('load', () => {
   const imgs = [...document.images];
   const out = {images: imgs.length, decoded: imgs.filter(i => i.complete && i.naturalWidth > 100).length,
                tables: document.querySelectorAll('table').length,
-               captions: [...document.querySelectorAll('caption')].map(c => c.textContent.trim().slice(0, 40)),
+               captions: [...document.querySelectorAll('p.table-caption')].map(c => c.textContent.trim().slice(0, 40)),
                h2: [...document.querySelectorAll('h2')].map(h => h.textContent.trim())};
   const pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
 });</script>"""
