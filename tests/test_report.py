@@ -2,7 +2,7 @@
 import json, re, shutil, subprocess
 from pathlib import Path
 import pytest
-from imbalance_study.analysis import synthetic_results, write_results_csv, read_results_csv
+from imbalance_study.analysis import synthetic_results, write_results_csv
 from imbalance_study.report import render_report
 
 CHROMIUM = next((shutil.which(b) for b in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(b)), None)
@@ -23,10 +23,8 @@ def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('report')
     syn = synthetic_results(datasets=('retinamnist',), seeds=(0,))
     syn.loc[syn.index[:3], 'status'] = 'failed'   # a partial grid: failures are counted, not used
-    write_results_csv(syn, tmp / 'results.csv')
-    (tmp / 'results.sqlite').write_bytes(b'')
-    loader = lambda p: read_results_csv(Path(p).with_suffix('.csv'))
-    out = render_report(tmp / 'results.sqlite', tmp / 'report.html', loader=loader, note='Synthetic test data.',
+    write_results_csv(syn, tmp / 'results.sqlite')   # a stand-in database: CSV text, read by a 'module:function' loader
+    out = render_report(tmp / 'results.sqlite', tmp / 'report.html', loader='imbalance_study.analysis:read_results_csv', note='Synthetic test data.',
                         out_notebook=tmp / 'report.ipynb', site_page=True)
     return out
 
@@ -37,6 +35,8 @@ def test_report_html_is_self_contained(report):
     for s in ('Figure 2', 'Figure 3', 'Table 1', 'Table 2', 'Table 3', 'Table 6', 'Per-class F1 of retinamnist', 'Split: test'):
         assert s in html, s
     assert 'Synthetic test data.' in html and '333 finished runs' in html and '3 failed' in html
+    assert re.search(r'<h1[^>]*>Training strategies under data scarcity: results', html)   # the title, even for the site-page run
+    assert '<title>Training strategies under data scarcity: results</title>' in html
 
 def test_site_page_notebook(report):
     nb = json.loads((report.parent / 'report.ipynb').read_text())
@@ -44,6 +44,7 @@ def test_site_page_notebook(report):
     assert fm['cell_type'] == 'raw' and 'skip_exec: true' in ''.join(fm['source']) and 'title:' in ''.join(fm['source'])
     code = [''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'code']
     assert all(c.startswith('#| echo: false') for c in code)
+    assert not any('report-title' in c['metadata'].get('tags', []) for c in nb['cells'])      # Quarto shows the front matter's title
     injected = next(c for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', []))
     assert "results_csv = None  # render_report read the results from" in ''.join(injected['source'])  # not the deleted temp CSV
 
@@ -63,3 +64,4 @@ def test_report_in_browser(report, tmp_path):
     shot = tmp_path / 'report.png'
     subprocess.run(args + [f'--screenshot={shot}', report.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000                  # a rendered page, not a blank one
+    print(f'screenshot: {shot}')
