@@ -6,4 +6,10 @@ from .data import load_dataset, dataset_info, ImageDataset, Split
 from .profiles import PROFILES, PROFILE_NAMES, make_profile, profile_counts, class_groups
 from .models import resnet18_small, SmallResNet
 from .metrics import classification_metrics, grading_metrics, binary_score_metrics
+from .losses import (inverse_frequency_weights, class_balanced_weights, focal_loss, vs_loss, ldam_loss,
+                     balanced_softmax_loss, logit_adjusted_loss, soft_cross_entropy, WeightedCrossEntropy)
+from .samplers import class_sampling_probs, ClassSampler, BalancedBatchSampler, ScoreSampler
 from .train import RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy
+from .hem import OHEMCallback
+from .balance import apply_batch_balance, apply_loss_reweight
+from .ema import EMATeacher
