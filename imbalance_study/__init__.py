@@ -15,3 +15,8 @@ from .hem import OHEMCallback
 from .ham import HardAdversarialMining
 from .balance import apply_batch_balance, apply_loss_reweight
 from .ema import EMATeacher
+from .grid import grid_configs
+from .store import ResultsStore, load_results
+from .executors import run_grid, LocalExecutor, RayExecutor
+from .analysis import nps, results_frame
+from .report import render_report

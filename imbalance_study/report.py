@@ -18,7 +18,7 @@ __all__ = ['TEMPLATE', 'SQLITE_LOADER', 'SQLITE_SUFFIXES', 'DEMO_NOTE', 'resolve
 
 # %% ../nbs/41_report.ipynb #28c3bd0d
 TEMPLATE = Path(imbalance_study.__file__).parent / 'templates' / 'report.ipynb'
-SQLITE_LOADER = 'imbalance_study.grid:load_results'  # default reader of a results database (the grid's)
+SQLITE_LOADER = 'imbalance_study.store:load_results'  # default reader of a results database (the grid's)
 SQLITE_SUFFIXES = ('.sqlite', '.sqlite3', '.db')
 DEMO_NOTE = 'Synthetic demo data with planted effects (imbalance_study.analysis.synthetic_results): these numbers are not results.'
 
