@@ -22,14 +22,16 @@ PROFILES = ('full', 'long_tail')
 METRICS = ('quadratic_kappa', 'mcc', 'kendall_tau', 'balanced_accuracy', 'macro_f1')
 HEAD = ('quad-kappa', 'MCC', 'Kendall-tau', 'B-Acc', 'macro-F1')
 
-def jobs(seeds, budget):
+def jobs(seeds, budget, profiles=PROFILES, order=None):
+    by_label = {m[0]: m for m in METHODS}
+    methods = [by_label[l] for l in order] + [m for m in METHODS if m[0] not in order] if order else METHODS
     for seed in seeds:  # seed-major: a partial run still covers every cell
-        for profile in PROFILES:
-            for label, method, args in METHODS:
+        for profile in profiles:
+            for label, method, args in methods:
                 yield label, dict(dataset='retinamnist', profile=profile, method=method,
                                   method_args={**args, 'tta_flip': True}, seed=seed, budget=budget)
 
-def do_runs(out:Path, seeds, budget):
+def do_runs(out:Path, seeds, budget, profiles=PROFILES, order=None):
     import torch
     torch.set_num_threads(1)
     from imbalance_study.train import RunConfig, run
@@ -37,7 +39,7 @@ def do_runs(out:Path, seeds, budget):
     from imbalance_study.data import load_dataset
     data = load_dataset('retinamnist')
     done = {json.loads(l)['key'] for l in out.read_text().splitlines() if l.strip()} if out.exists() else set()
-    for label, cfg in jobs(seeds, budget):
+    for label, cfg in jobs(seeds, budget, profiles, order):
         c = RunConfig(**cfg)
         if c.key() in done: continue
         t0 = time.time()
@@ -69,8 +71,7 @@ def table(out:Path, key='test'):
             cells = []
             for m in METRICS:
                 v = 100 * np.array([r[m] for r in rs])
-                cells.append('' if not len(v) else f"{v.mean():.1f} +- {v.std(ddof=1):.1f}" if len(v) > 1 else f"{v.mean():.1f}")
-            seeds = sorted(r['seed'] for r in ok if r['label'] == label and r['profile'] == profile)
+                cells.append('—' if not len(v) else f"{v.mean():.1f} +- {v.std(ddof=1):.1f}" if len(v) > 1 else f"{v.mean():.1f}")
             lines.append(f"| {label} | {len(rs)} | " + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
@@ -79,9 +80,11 @@ if __name__ == '__main__':
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--budget', default='smoke')
     p.add_argument('--out', default='runs/balanced_mixup_tables.jsonl')
+    p.add_argument('--profiles', nargs='+', default=list(PROFILES), help='profiles, in run order')
+    p.add_argument('--order', nargs='+', default=None, help='method labels to run first within each profile and seed')
     p.add_argument('--table', action='store_true', help='print the table from the finished runs and exit')
     p.add_argument('--no-tta', action='store_true', help='with --table: the metrics without test-time augmentation')
     a = p.parse_args()
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
     if a.table: print(table(out, 'no_tta' if a.no_tta else 'test'))
-    else: do_runs(out, a.seeds, a.budget)
+    else: do_runs(out, a.seeds, a.budget, a.profiles, a.order)
