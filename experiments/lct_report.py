@@ -36,7 +36,7 @@ def tables(rows, by):
                 '| method | ' + ' | '.join(SHORT[k] for k in METRICS) + ' | chosen lambda per seed |', '|---|' + '---|' * (len(METRICS) + 1)]
         for m in ORDER:
             rs = sorted(by[(t, m)], key=lambda r: r['seed'])
-            lams = ', '.join(f"s{r['seed']}: {r['lam']}" for r in rs) if rs and rs[0]['lam'] is not None else 'fixed'
+            lams = ('' if not rs else 'fixed' if rs[0]['lam'] is None else ', '.join(f"s{r['seed']}: {r['lam']}" for r in rs))
             out.append(f'| {m} | ' + ' | '.join(cell([r['test'][k] for r in rs]) for k in METRICS) + f' | {lams} |')
     return '\n'.join(out)
 
@@ -74,5 +74,8 @@ def main():
     tasks = sorted({r['dataset'] for r in rows}, key=lambda t: ('retina' not in t, t))
     if any(by[(t, 'VS + LCT')] for t in tasks):
         Path(a.fig).parent.mkdir(parents=True, exist_ok=True); figure(by, a.fig, tasks); print(f"\nfigure: {a.fig}")
+    if any(by[(t, 'Focal + LCT')] for t in tasks):
+        f2 = a.fig.replace('.png', '_focal.png')
+        figure(by, f2, tasks, method='Focal + LCT', base='Focal', x='phi', lines='alpha'); print(f"figure: {f2}")
 
 if __name__ == '__main__': main()
