@@ -20,3 +20,9 @@ from .store import ResultsStore, load_results
 from .executors import run_grid, LocalExecutor, RayExecutor
 from .analysis import nps, results_frame
 from .report import render_report
+# The paper modules (each registers its methods for `RunConfig(method=...)`).
+from .balanced_mixup import BalancedMixUp
+from .lct import LinearDistribution, LCTModel, FiLM, make_binary_task
+from .aduni import AdUniModel, aduc_loss, AlphaSchedule
+from .diffusion import ClassDiffusion
+from .rlcas import RLCAS
