@@ -62,7 +62,9 @@ def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
             out.update(error=_oneline(f"{type(e).__name__}: {e}"), traceback=traceback.format_exc()[-5000:])
     elif mode == 'papermill':
         import papermill as pm
-        with tempfile.TemporaryDirectory(prefix='imbalance_run_', ignore_cleanup_errors=True) as d:
+        scratch = Path(os.environ.get('IMBALANCE_STUDY_SCRATCH', Path.home()/'.cache'/'imbalance_study'/'scratch'))
+        scratch.mkdir(parents=True, exist_ok=True)  # not /tmp: shared-machine /tmp cleaners removed live run folders
+        with tempfile.TemporaryDirectory(prefix='imbalance_run_', dir=scratch, ignore_cleanup_errors=True) as d:
             res, nb_out = Path(d)/'result.json', Path(d)/'run.ipynb'
             try:
                 pm.execute_notebook(str(template or template_path()), str(nb_out), parameters=_params(config, device, threads, data_root, plugins, res),
