@@ -15,9 +15,10 @@ def ms(v, pct=True):
     s = 100 if pct else 1
     return f"{np.mean(v) * s:.1f} ± {np.std(v, ddof=1) * s:.1f}" if len(v) > 1 else f"{v[0] * s:.1f}"
 
-def main(out):
+def main(out, seeds=None):
     out = Path(out)
     recs = [json.loads(l) for l in (out/'results.jsonl').read_text().splitlines()] if (out/'results.jsonl').exists() else []
+    if seeds: recs = [r for r in recs if r['seed'] in seeds]
     by = defaultdict(list)
     for r in recs: by[(r['dataset'], r['profile'], r['row'])].append(r)
     for ds, prof in dict.fromkeys((r['dataset'], r['profile']) for r in recs):
@@ -34,16 +35,25 @@ def main(out):
             for r in by.get((ds, prof, row), []):
                 print(f"\n{row} seed {r['seed']}: final state {r['rl_cas']['final_state']}, chosen states per epoch "
                       f"{[h['states'][h['chosen']] for h in r['rl_history']]}")
-    fds = [json.loads(l) for l in (out/'frechet.jsonl').read_text().splitlines()] if (out/'frechet.jsonl').exists() else []
-    if fds:
-        print('\n**Frechet distance real vs synthetic** in the penultimate features of the seed-0 Balanced-Softmax classifier '
-              '(SmallResNet.encode; NOT Inception FID)\n')
-        print('| dataset | synthesizer | real split | all | ' + ' | '.join(f'class {c}' for c in range(5)) + ' |')
-        print('|---' * 9 + '|')
-        for f in fds:
-            n = len(f['n_real'])
-            cells = [f"{f['fd'][str(c)]:.2f} (n={f['n_real'][c]}/{f['n_synth'][c]})" for c in range(n)] + [''] * (5 - n)
-            print(f"| {f['dataset']} | {f['synthesizer']} | {f['real']} | {f['fd']['all']:.2f} | " + ' | '.join(cells) + ' |')
+
+def frechet_table(out):
+    f = Path(out)/'frechet_ref.jsonl'
+    if not f.exists(): return
+    print('\n**Frechet distance** per class in the penultimate features (SmallResNet.encode) of the seed-0 Balanced-Softmax '
+          'classifier of the table (width 8, `gen_cpu`); NOT Inception FID. Real train vs real test is the reference; '
+          'n = images per class (real / synthetic)\n')
+    print('| dataset | comparison | all | class 0 | class 1 | class 2 | class 3 | class 4 |')
+    print('|---' * 8 + '|')
+    for r in map(json.loads, f.read_text().splitlines()):
+        C = len(r['n_train'])
+        comps = [('real train vs real test', r['real_train_vs_real_test'], [f"{a}/{b}" for a, b in zip(r['n_train'], r['n_test'])])]
+        for kind, nm in (('class', 'class-only pool'), ('sketch', '+sketch pool')):
+            for sp in ('train', 'test'):
+                comps.append((f'{nm} vs real {sp}', r[f'{kind}_vs_real_{sp}'], [f"{a}/{b}" for a, b in zip(r[f'n_{sp}'], r[f'{kind}_n'])]))
+        for name, fd, ns in comps:
+            cells = [f"{fd[str(c)]:.1f} ({ns[c]})" for c in range(C)] + [''] * (5 - C)
+            print(f"| {r['dataset']} | {name} | {fd['all']:.1f} | " + ' | '.join(cells) + ' |')
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(); ap.add_argument('--out', default='runs/gen'); main(ap.parse_args().out)
+    ap = argparse.ArgumentParser(); ap.add_argument('--out', default='runs/gen'); ap.add_argument('--seeds', type=int, nargs='*')
+    a = ap.parse_args(); main(a.out, a.seeds); frechet_table(a.out)
