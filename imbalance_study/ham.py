@@ -13,6 +13,7 @@ from fastai.callback.core import Callback
 from .core import make_generator
 from .train import register_strategy, TrainPlan
 from .augment import BatchAugment, AugmentCallback
+from .losses import per_sample_loss as _library_per_sample_loss
 
 # %% auto #0
 __all__ = ['per_sample_loss', 'frozen_bn_stats', 'HardAdversarialMining']
@@ -20,6 +21,10 @@ __all__ = ['per_sample_loss', 'frozen_bn_stats', 'HardAdversarialMining']
 # %% ../nbs/12_ham.ipynb #4fb82d4c
 def per_sample_loss(loss_func) -> callable:
     "A function `(logits, y) -> loss per sample` from `loss_func`: its `reduction='none'` copy if it has one, else cross-entropy."
+    if loss_func is not None and not hasattr(loss_func, 'reduction'):   # the library's losses take `reduction=` per call
+        f = lambda logits, y: _library_per_sample_loss(loss_func, logits, y)
+        f.source = f'{type(loss_func).__name__}(..., reduction="none")'
+        return f
     if loss_func is not None and hasattr(loss_func, 'reduction'):
         try:
             lf = copy.deepcopy(loss_func); lf.reduction = 'none'
