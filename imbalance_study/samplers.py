@@ -13,7 +13,7 @@ __all__ = ['class_sampling_probs', 'ClassSampler', 'BalancedBatchSampler', 'Scor
 
 # %% ../nbs/07_samplers.ipynb #32745927
 def class_sampling_probs(counts, q:float) -> torch.Tensor:
-    "Class probabilities `p_j = n_j^q / sum_k n_k^q` (Balanced-MixUp eq. 1): q=1 instance, q=0 class, q=1/2 square-root."
+    "Class probabilities `p_j = n_j^q / sum_k n_k^q` (Balanced-MixUp eq. 2): q=1 instance, q=0 class, q=1/2 square-root."
     n = torch.as_tensor(counts, dtype=torch.float64)
     if (n < 0).any() or n.sum() == 0: raise ValueError(f"counts must be non-negative with a positive sum, got {n.tolist()}.")
     w = torch.where(n > 0, n.clamp_min(1e-12) ** q, torch.zeros_like(n))
@@ -30,7 +30,7 @@ def _class_index(labels, n_classes=None):
     return order, counts, offsets
 
 class ClassSampler:
-    "Draw a class from `p_j = n_j^q / sum n_k^q`, then an instance of it uniformly (Balanced-MixUp eq. 1)."
+    "Draw a class from `p_j = n_j^q / sum n_k^q`, then an instance of it uniformly (Balanced-MixUp eq. 2)."
     def __init__(self, labels, q:float, generator:torch.Generator, n_classes:int|None=None):
         self.order, self.counts, self.offsets = _class_index(labels, n_classes)
         self.probs = class_sampling_probs(self.counts.cpu(), q).to(self.order.device)
