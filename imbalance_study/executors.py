@@ -62,13 +62,13 @@ def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
             out.update(error=_oneline(f"{type(e).__name__}: {e}"), traceback=traceback.format_exc()[-5000:])
     elif mode == 'papermill':
         import papermill as pm
-        scratch = Path(os.environ.get('IMBALANCE_STUDY_SCRATCH', Path.home()/'.cache'/'imbalance_study'/'scratch'))
-        scratch.mkdir(parents=True, exist_ok=True)  # not /tmp: shared-machine /tmp cleaners removed live run folders
-        with tempfile.TemporaryDirectory(prefix='imbalance_run_', dir=scratch, ignore_cleanup_errors=True) as d:
+        with tempfile.TemporaryDirectory(prefix='imbalance_run_') as d:
             res, nb_out = Path(d)/'result.json', Path(d)/'run.ipynb'
             try:
                 pm.execute_notebook(str(template or template_path()), str(nb_out), parameters=_params(config, device, threads, data_root, plugins, res),
-                                    kernel_name='python3', progress_bar=False, log_output=False, cwd=d)
+                                    kernel_name='python3', progress_bar=False, log_output=False)
+                # no `cwd=`: papermill changes the *process* working directory, and runs execute in threads, so one run's
+                # chdir back into another run's (deleted) scratch folder failed with FileNotFoundError.
                 out.update(status='done', record=json.loads(res.read_text()))
             except pm.PapermillExecutionError as e:
                 out.update(error=_oneline(f"{e.ename}: {e.evalue}"), traceback='\n'.join(e.traceback)[-5000:])
