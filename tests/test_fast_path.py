@@ -3,8 +3,9 @@ the GPU fast path (`DeviceFastPath`: channels-last, bf16 autocast, compile) exis
 
 The expected train losses were printed by commit e741cca, the last commit before the fast path (f47ca21), running
 the configs below at the `tiny` budget on the generated data of this file (1 CPU thread), and were equal, bit for
-bit, to what main printed on 2026-11-23. The tolerance (5e-4 relative) absorbs floating-point differences between CPUs but not the fast path: channels-last
-alone moves the third loss by 2.3e-3 relative, bf16 autocast by 7e-3 (measured on CPU by adding `DeviceFastPath` there).
+bit, to what main printed on 2026-11-23. The tolerance (5e-4 relative) absorbs floating-point differences between
+CPUs but not the fast path: channels-last alone moves the third loss by 2.3e-3 relative, bf16 autocast by 7e-3
+(measured on CPU by adding `DeviceFastPath` to a plan there).
 """
 import pytest, torch
 from imbalance_study import RunConfig, run, load_dataset
