@@ -90,7 +90,7 @@ class SynthConfig:
         "Channels the UNet sees: the image channels (pixel space) or `latent_channels`."
         return self.channels if self.space == 'pixel' else self.latent_channels
 
-# %% ../nbs/23_diffusion.ipynb #8d2fb24a
+# %% ../nbs/23_diffusion.ipynb #f9c3e968
 _SOBEL = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]])
 
 def sobel_sketch(x:torch.Tensor) -> torch.Tensor:
@@ -402,7 +402,7 @@ def train_autoencoder(model:ClassDiffusion, split:Split, # a latent-space synthe
         latent_shift=model.latent_shift.item(), latent_scale=model.latent_scale.item(), history=hist)
     return model.autoencoder_record
 
-# %% ../nbs/23_diffusion.ipynb #a00de66d
+# %% ../nbs/23_diffusion.ipynb #e7c117a9
 def generate_pool(model:ClassDiffusion, per_class, # images per class: an int, or one count per class
                   path, # pool file (`.npz`; the sidecar is the same name with `.json`)
                   steps:int=25, guidance:float=1.0, seed:int=0, bs:int=256,
@@ -435,7 +435,7 @@ def load_pool(path) -> tuple:
     meta = json.loads(side.read_text()) if side.exists() else {}
     return Split(torch.from_numpy(d['x']), torch.from_numpy(d['y']).long()), meta
 
-# %% ../nbs/23_diffusion.ipynb #2666b928
+# %% ../nbs/23_diffusion.ipynb #ee02dce0
 def _strip(x:torch.Tensor) -> np.ndarray:
     "uint8 `n x C x H x W` -> one image `H x nW` (grayscale) or `H x nW x 3`."
     img = torch.cat(list(x.permute(0, 2, 3, 1)), 1) if len(x) else torch.zeros(1, 1, 1, dtype=torch.uint8)
@@ -456,7 +456,7 @@ def show_real_vs_synthetic(real:Split, pools:dict, # real images; {column title:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/23_diffusion.ipynb #2e0dfe4d
+# %% ../nbs/23_diffusion.ipynb #4b34eb35
 def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
     "Frechet distance between Gaussian fits of feature sets `a` (`N x D`) and `b` (`M x D`)."
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
