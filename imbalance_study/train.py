@@ -139,7 +139,7 @@ class ProtocolCallback(Callback):
 
     def after_fit(self): self.pbar.close()
 
-# %% ../nbs/08_train.ipynb #2f1dc186
+# %% ../nbs/08_train.ipynb #9fe36d15
 @dataclass
 class TrainPlan:
     "Everything `train_plan` needs, editable by strategies."
@@ -154,6 +154,9 @@ class TrainPlan:
     info:dict = field(default_factory=dict)      # extra fields for the run record
     seed:int = 0
     fast_path:dict = field(default_factory=dict) # options of `DeviceFastPath` (used on CUDA only)
+    trainer:object = None  # a method's own training loop in place of `train_plan` (RL-CAS): `trainer(plan, progress)`
+                           # -> `(best_model, record)`, the record with the protocol callback's `history`,
+                           # `best_metrics`, `best_name`, `best_samples` and `samples`
     def generator(self, stream:int) -> torch.Generator:
         "A generator on the training device for `stream` (1: sampling; 2: augmentation; 3+: strategies)."
         return make_generator(self.seed, self.device, stream)
@@ -282,7 +285,7 @@ def train_plan(plan:TrainPlan, progress:bool=True,
     best.eval()
     return best, proto
 
-# %% ../nbs/08_train.ipynb #8db79dcc
+# %% ../nbs/08_train.ipynb #30db354b
 @dataclass
 class RunResult:
     "The record of one run."
@@ -341,17 +344,19 @@ def run(config:RunConfig, # what to run
         root=None, # data root (see `data_root`)
         device=None, # training device (default: GPU if present)
         progress:bool=True, # show a progress bar
+        return_model:bool=False, # also return the selected model: `(result, model)`
        ) -> RunResult:
     "Train one configuration under the protocol and evaluate its best-on-validation checkpoint on test."
     t0 = time.time()
     plan = build_plan(config, data, root, device)
     t1 = time.time()
-    best, proto = train_plan(plan, progress)
+    best, proto = (plan.trainer or train_plan)(plan, progress)
     t2 = time.time()
     groups = class_groups(plan.data.name, plan.data.counts())
     test = evaluate_model(best, plan.data.test, plan.data.n_classes, groups)
     for hook in plan.info.pop('_after_test', []): hook(plan, best, test)
-    return RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
-                     proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
-                     round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, **plan.info},
-                     library_versions(), git_commit(), str(plan.device), plan.data.source_file)
+    res = RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
+                    proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
+                    round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, **plan.info},
+                    library_versions(), git_commit(), str(plan.device), plan.data.source_file)
+    return (res, best) if return_model else res
