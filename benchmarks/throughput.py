@@ -120,17 +120,36 @@ def peak_rss_of_smoke_run():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else f"failed: {out.stderr[-300:]}"
 
+def concurrent_runs(name, n, args):
+    "Start `n` processes each training `name` through our path at once; returns (seconds per process, wall seconds)."
+    cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--variants', name, '--device', args.device,
+           '--width', str(args.width), '--steps', str(args.steps)] + (['--threads', str(args.threads)] if args.threads else [])
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(n)]
+    outs = [p.communicate() for p in procs]
+    wall = time.perf_counter() - t0
+    bad = [err[-400:] for p, (out, err) in zip(procs, outs) if p.returncode != 0]
+    if bad: raise RuntimeError(f"a concurrent run failed: {bad[0]}")
+    res = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    return [r['seconds'] for r in res], wall, max(r['peak_gpu_mib'] for r in res)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--device', default='cpu'); ap.add_argument('--width', type=int, default=16)
     ap.add_argument('--steps', type=int, default=30); ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--variants', nargs='*', default=None, help=f"subset of {list(VARIANTS)}")
     ap.add_argument('--no-memory', action='store_true'); ap.add_argument('--threads', type=int, default=None)
+    ap.add_argument('--concurrent', type=int, default=0, help='also time N concurrent runs of ours (processes) per variant')
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one timed run of ours, JSON on stdout
     args = ap.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     import imbalance_study
     device = torch.device(args.device)
     ds = fake_data(tempfile.mkdtemp())
+    if args.worker:
+        secs = ours_steps(ds, VARIANTS[args.variants[0]], args.width, args.steps, device)
+        peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else 0.
+        print(json.dumps(dict(seconds=secs, peak_gpu_mib=peak))); return
     names = args.variants or list(VARIANTS)
     names = [n for n in names if all(k in imbalance_study.STRATEGIES for k, v in VARIANTS[n].items() if v not in (False, 'none'))]
     print(f"# evidence: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, torch {torch.__version__}, "
@@ -146,6 +165,13 @@ def main():
         ref_sps, our_sps = 64 * args.steps / statistics.median(ref_t), 64 * args.steps / statistics.median(our_t)
         rows.append((name, ref_sps, our_sps, our_sps / ref_sps))
         print(f"{name:52s} reference {ref_sps:8.1f} samples/s   ours {our_sps:8.1f} samples/s   ratio {our_sps / ref_sps:5.2f}x", flush=True)
+        if args.concurrent > 1:
+            secs, wall, peak = concurrent_runs(name, args.concurrent, args)
+            per_run = [64 * args.steps / s_ for s_ in secs]
+            print(f"{'':52s} {args.concurrent} concurrent runs of ours: {statistics.median(per_run):8.1f} samples/s per run, "
+                  f"{sum(per_run):8.1f} in aggregate ({sum(per_run) / our_sps:4.2f}x one run alone; "
+                  f"{args.concurrent * 64 * (args.steps + 2) / wall:.1f} over the whole wall time incl. start-up)"
+                  + (f", peak GPU memory per run {peak:.0f} MiB" if device.type == 'cuda' else ''), flush=True)
     if device.type == 'cuda':
         print(f"peak GPU memory (this process, all runs): {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
     if not args.no_memory: print(f"peak resident memory of one smoke run (child process): {peak_rss_of_smoke_run()} MiB")
