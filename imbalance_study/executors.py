@@ -31,7 +31,7 @@ def template_path() -> Path:
         if p.exists(): return p
     raise FileNotFoundError(f"The experiment template {TEMPLATE} is missing: expected it in {here/'experiments'} (package data).")
 
-# %% ../nbs/32_executors.ipynb #824c8193
+# %% ../nbs/32_executors.ipynb #db69c280
 def _params(config:dict, device, threads, data_root, plugins, result_path) -> dict:
     p = {k: v for k, v in config.items() if k != 'method_args'}
     return dict(p, method_args=json.dumps(config.get('method_args') or {}), device=device, threads=threads,
@@ -66,7 +66,10 @@ def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
             res, nb_out = Path(d)/'result.json', Path(d)/'run.ipynb'
             try:
                 pm.execute_notebook(str(template or template_path()), str(nb_out), parameters=_params(config, device, threads, data_root, plugins, res),
-                                    kernel_name='python3', progress_bar=False, log_output=False)
+                                    kernel_name='python3', progress_bar=False, log_output=False,
+                                    # the kernel listens on loopback only; its per-start warning about unencrypted TCP
+                                    # would print once per run into the grid's output. Errors still show.
+                                    extra_arguments=['--IPKernelApp.log_level=ERROR'])
                 # no `cwd=`: papermill changes the *process* working directory, and runs execute in threads, so one run's
                 # chdir back into another run's (deleted) scratch folder failed with FileNotFoundError.
                 out.update(status='done', record=json.loads(res.read_text()))
