@@ -78,7 +78,7 @@ def evaluate_model(model:nn.Module, split:Split, n_classes:int, groups=None, tta
     logits = predict(model, split.x, tta_flip=tta_flip)
     return classification_metrics(split.y, logits.argmax(1).to(split.y.device), n_classes, groups)
 
-# %% ../nbs/08_train.ipynb #0a356d02
+# %% ../nbs/08_train.ipynb #15c47032
 class NonFiniteLossError(RuntimeError): pass
 
 class ProtocolCallback(Callback):
@@ -122,8 +122,8 @@ class ProtocolCallback(Callback):
             raise NonFiniteLossError(f"training loss became {mean_loss} before {self.samples} samples")
         row, scores = dict(samples=self.samples, train_loss=mean_loss), {}
         for name, m in self._candidates().items():
-            scores[name], met, fields = self.score(name, m)
-            row.update(fields)
+            scores[name], met, logged = self.score(name, m)
+            row.update(logged)
             if scores[name] > self.best_score:
                 self.best_score, self.best_eval, self.best_name, self.best_metrics = scores[name], self.i_eval, name, met
                 self.best_samples = self.samples
