@@ -90,7 +90,7 @@ class SynthConfig:
         "Channels the UNet sees: the image channels (pixel space) or `latent_channels`."
         return self.channels if self.space == 'pixel' else self.latent_channels
 
-# %% ../nbs/23_diffusion.ipynb #f9c3e968
+# %% ../nbs/23_diffusion.ipynb #8d2fb24a
 _SOBEL = torch.tensor([[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]])
 
 def sobel_sketch(x:torch.Tensor) -> torch.Tensor:
@@ -255,7 +255,11 @@ class ClassDiffusion(nn.Module):
         self._feats = []
         return out
 
-# %% ../nbs/23_diffusion.ipynb #3781c67f
+# %% ../nbs/23_diffusion.ipynb #c24b38f9
+def _log_mean(hist:list, acc:list, step:int):
+    "Append the mean of the per-step loss dicts in `acc`, at `step`, to `hist`, and empty `acc`."
+    if acc: hist.append(dict(step=step, **{k: float(np.mean([a[k] for a in acc])) for k in acc[0]})); acc.clear()
+
 def train_synthesizer(model:ClassDiffusion, split:Split, # uint8 training images and their labels
                       max_steps:int=1000, # optimizer steps at most
                       max_seconds:float|None=None, # time limit (checked after each step)
@@ -283,10 +287,10 @@ def train_synthesizer(model:ClassDiffusion, split:Split, # uint8 training images
         opt.zero_grad(); out['loss'].backward(); opt.step()
         acc.append({k: v.item() for k, v in out.items()}); step += 1; pbar.update(1)
         if step % 50 == 0 or step == max_steps:
-            hist.append(dict(step=step, **{k: float(np.mean([a[k] for a in acc])) for k in acc[0]})); acc = []
+            _log_mean(hist, acc, step)
             pbar.set_postfix(loss=f"{hist[-1]['loss']:.4f}")
     pbar.close()
-    if acc: hist.append(dict(step=step, **{k: float(np.mean([a[k] for a in acc])) for k in acc[0]}))
+    _log_mean(hist, acc, step)
     model.eval()
     wall, cpu = time.time() - w0, time.process_time() - c0
     return dict(steps=step, images=step * min(bs, len(y)), seconds=round(wall, 2), cpu_seconds=round(cpu, 2),
@@ -354,7 +358,7 @@ def load_synthesizer(path, device='cpu') -> ClassDiffusion:
     model.autoencoder_record = (meta.get('autoencoder') or {}).get('train')
     return model.to(device).eval()
 
-# %% ../nbs/23_diffusion.ipynb #995fa94b
+# %% ../nbs/23_diffusion.ipynb #ad4cc45a
 def train_autoencoder(model:ClassDiffusion, split:Split, # a latent-space synthesizer; uint8 training images (labels unused)
                       max_steps:int=1000, # optimizer steps at most
                       max_seconds:float|None=None, # time limit (checked after each step)
@@ -385,10 +389,10 @@ def train_autoencoder(model:ClassDiffusion, split:Split, # a latent-space synthe
         opt.zero_grad(); loss.backward(); opt.step()
         acc.append(dict(loss=loss.item(), l1=rec.item(), kl=kl.item())); step += 1; pbar.update(1)
         if step % 50 == 0 or step == max_steps:
-            hist.append(dict(step=step, **{k: float(np.mean([a[k] for a in acc])) for k in acc[0]})); acc = []
+            _log_mean(hist, acc, step)
             pbar.set_postfix(l1=f"{hist[-1]['l1']:.4f}")
     pbar.close()
-    if acc: hist.append(dict(step=step, **{k: float(np.mean([a[k] for a in acc])) for k in acc[0]}))
+    _log_mean(hist, acc, step)
     ae.eval()
     with torch.no_grad():
         m = torch.cat([ae.encode(model.pad_pixels(x[i:i + 256])).latent_dist.mode() for i in range(0, len(x), 256)])
@@ -402,7 +406,7 @@ def train_autoencoder(model:ClassDiffusion, split:Split, # a latent-space synthe
         latent_shift=model.latent_shift.item(), latent_scale=model.latent_scale.item(), history=hist)
     return model.autoencoder_record
 
-# %% ../nbs/23_diffusion.ipynb #e7c117a9
+# %% ../nbs/23_diffusion.ipynb #a00de66d
 def generate_pool(model:ClassDiffusion, per_class, # images per class: an int, or one count per class
                   path, # pool file (`.npz`; the sidecar is the same name with `.json`)
                   steps:int=25, guidance:float=1.0, seed:int=0, bs:int=256,
@@ -435,7 +439,7 @@ def load_pool(path) -> tuple:
     meta = json.loads(side.read_text()) if side.exists() else {}
     return Split(torch.from_numpy(d['x']), torch.from_numpy(d['y']).long()), meta
 
-# %% ../nbs/23_diffusion.ipynb #ee02dce0
+# %% ../nbs/23_diffusion.ipynb #2666b928
 def _strip(x:torch.Tensor) -> np.ndarray:
     "uint8 `n x C x H x W` -> one image `H x nW` (grayscale) or `H x nW x 3`."
     img = torch.cat(list(x.permute(0, 2, 3, 1)), 1) if len(x) else torch.zeros(1, 1, 1, dtype=torch.uint8)
@@ -456,7 +460,7 @@ def show_real_vs_synthetic(real:Split, pools:dict, # real images; {column title:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/23_diffusion.ipynb #4b34eb35
+# %% ../nbs/23_diffusion.ipynb #2e0dfe4d
 def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
     "Frechet distance between Gaussian fits of feature sets `a` (`N x D`) and `b` (`M x D`)."
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)

@@ -10,7 +10,7 @@ CPUs but not the fast path: channels-last alone moves the third loss by 2.3e-3 r
 import pytest, torch
 from imbalance_study import RunConfig, run, load_dataset
 from imbalance_study.data import write_fake_dataset
-from imbalance_study.train import DeviceFastPath, build_plan
+from imbalance_study.train import build_plan
 
 BEFORE_FAST_PATH = {  # strategy fields -> train loss at the 4 evaluation points (128, 256, 384, 512 samples)
     'baseline': ({}, [1.481306, 1.26675, 1.02082, 0.934786]),
@@ -50,4 +50,3 @@ def test_fast_path_is_cuda_only(retina):
     plan.cbs.append(Record())
     with pytest.raises(Stop): train_plan(plan, progress=False)
     assert 'ProtocolCallback' in seen and 'DeviceFastPath' not in seen
-    assert DeviceFastPath().channels_last and DeviceFastPath().bf16   # on CUDA both are on by default
