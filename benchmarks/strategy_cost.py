@@ -92,7 +92,7 @@ def main(argv=None):
     now = datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
     dev = torch.cuda.get_device_name() if str(a.device).startswith('cuda') else (platform.processor() or platform.machine())
     load = os.getloadavg() if hasattr(os, 'getloadavg') else None
-    header = [f"# strategy_cost: ms per training step (real build_plan + fastai Learner path), relative to baseline",
+    header = ["# strategy_cost: ms per training step (real build_plan + fastai Learner path), relative to baseline",
               f"# date {now}; torch {torch.__version__}; fastai {fastai.__version__}; device {a.device} ({dev}); "
               f"threads {torch.get_num_threads()} of {os.cpu_count()} CPUs; load average at end {tuple(round(l, 1) for l in load) if load else 'n/a'}",
               f"# model ResNet-18 width {a.width}; batch {a.bs}; generated 28 px RGB data (RetinaMNIST-shaped); "
@@ -102,7 +102,7 @@ def main(argv=None):
         rows.append(dict(strategy=label, ms_per_step=1e3 * statistics.median(times[label]),
                          ms_min=1e3 * min(times[label]), ms_max=1e3 * max(times[label]),
                          ratio=statistics.median(ratios[label]), ratio_min=min(ratios[label]), ratio_max=max(ratios[label])))
-    lines = header + ["", f"| strategy | ms/step (median) | range over repeats | x baseline (median of paired ratios) | ratio range |",
+    lines = header + ["", "| strategy | ms/step (median) | range over repeats | x baseline (median of paired ratios) | ratio range |",
                       "|---|---:|---:|---:|---:|"]
     for row in rows:
         lines.append(f"| {row['strategy']} | {row['ms_per_step']:.1f} | {row['ms_min']:.1f}-{row['ms_max']:.1f} | "

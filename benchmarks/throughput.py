@@ -9,8 +9,8 @@ transforms, an eager loop), same model, same strategy, same machine, alternating
 Prints samples/s of each, the ratio ours/reference (median over repeats), peak resident memory of a smoke-sized run
 and, on GPU, peak GPU memory per run.
 """
-import argparse, copy, datetime, json, math, os, platform, resource, statistics, subprocess, sys, tempfile, time
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import argparse, copy, datetime, json, math, os, platform, statistics, subprocess, sys, tempfile, time
+import torch, torch.nn.functional as F
 
 VARIANTS = {  # name -> strategy fields of RunConfig
     'baseline': {},

@@ -4,7 +4,7 @@ appending each finished run to a JSONL file (resumable: finished keys are skippe
     IMBALANCE_STUDY_DATA=/work/shared/data nice -n 10 python experiments/aduni_tables.py --budget smoke --seeds 0 1 2
     python experiments/aduni_tables.py --report
 """
-import argparse, json, time, traceback, os
+import argparse, json, time, traceback
 from pathlib import Path
 import numpy as np, torch
 

@@ -4,7 +4,7 @@
     IMBALANCE_STUDY_DATA=/work/shared/data python experiments/augment_ham_smoke.py [--seeds 0] [--out runs/augment_ham_smoke.jsonl]
 Each finished run is appended as one JSON line (RunResult.to_dict()); runs already in the file are skipped.
 """
-import argparse, json, sys, time
+import argparse, json
 from pathlib import Path
 import torch
 
@@ -28,12 +28,12 @@ def main(argv=None):
         for kw in CONFIGS:
             cfg = RunConfig('retinamnist', 'long_tail', budget=a.budget, seed=seed, **kw)
             if cfg.key() in done: continue
-            t = time.time(); r = run(cfg, data=ds, device='cpu', progress=False)
+            r = run(cfg, data=ds, device='cpu', progress=False)
             print(f"{cfg.label():22s} seed {seed}: val F1 {r.val['macro_f1']:.3f} test F1 {r.test['macro_f1']:.3f} "
                   f"acc {r.test['accuracy']:.3f} samples {r.samples_seen} train {r.train_time_s:.0f}s", flush=True)
             with out.open('a') as f: f.write(json.dumps(r.to_dict(), default=str) + '\n')
     rows = [json.loads(l) for l in out.read_text().splitlines()]
-    print(f"\n| config | seed | budget | val macro-F1 | test macro-F1 | test acc | samples seen | train s |\n|---|---|---|---:|---:|---:|---:|---:|")
+    print("\n| config | seed | budget | val macro-F1 | test macro-F1 | test acc | samples seen | train s |\n|---|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['label']} | {r['seed']} | {r['budget']} | {r['val']['macro_f1']:.3f} | {r['test']['macro_f1']:.3f} | "
               f"{r['test']['accuracy']:.3f} | {r['samples_seen']} | {r['train_time_s']:.0f} |")

@@ -5,7 +5,7 @@ Run (one CPU thread; each finished run is appended to the JSONL at once, finishe
 Table from whatever has finished:
     python experiments/balanced_mixup_tables.py --table
 """
-import argparse, json, os, sys, time, traceback
+import argparse, json, os, time, traceback
 from pathlib import Path
 
 METHODS = [  # (row label, method, method_args); all with flip TTA at test time, as the paper

@@ -3,7 +3,7 @@
 Usage: IMBALANCE_STUDY_DATA=/work/shared/data nice -n 10 python experiments/lct_table3.py [--out runs/lct/table3.jsonl]
 Each finished run is appended to the JSONL file as one line; runs already there (same task, method, seed) are skipped.
 """
-import argparse, json, sys, time, warnings
+import argparse, json, time
 from pathlib import Path
 import torch
 torch.set_num_threads(1)

@@ -6,7 +6,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/analysis.html.md"""
 
 # %% ../nbs/40_analysis.ipynb #6dc44f5d
 from __future__ import annotations
-import json, math, warnings
+import json
 import numpy as np, pandas as pd
 from .profiles import class_groups, PROFILE_NAMES, GROUP_NAMES, PROFILES
 from .train import FAMILY_FIELDS, AUGMENT_TIERS, RunConfig

@@ -6,7 +6,6 @@ Docs: https://imbalance-study.github.io/imbalance_study/augment.html.md"""
 
 # %% ../nbs/10_augment.ipynb #44b245dd
 from __future__ import annotations
-import math
 import torch, torch.nn.functional as F
 from fastai.callback.core import Callback
 from .core import make_generator

@@ -6,7 +6,6 @@ Docs: https://imbalance-study.github.io/imbalance_study/balance.html.md"""
 
 # %% ../nbs/13_balance.ipynb #35aecd58
 from __future__ import annotations
-import torch
 from .losses import inverse_frequency_weights, WeightedCrossEntropy
 from .samplers import BalancedBatchSampler, ScoreSampler
 from .train import register_strategy

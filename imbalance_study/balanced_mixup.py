@@ -12,7 +12,7 @@ from fastai.callback.core import Callback
 from .core import make_generator
 from .data import Split
 from .profiles import class_groups
-from .samplers import class_sampling_probs, ClassSampler
+from .samplers import ClassSampler
 from .losses import focal_loss, class_balanced_weights, WeightedCrossEntropy, soft_cross_entropy
 from .metrics import classification_metrics, grading_metrics
 from .train import register_strategy, predict, TrainPlan

@@ -6,13 +6,13 @@ Docs: https://imbalance-study.github.io/imbalance_study/cli.html.md"""
 
 # %% ../nbs/33_cli.ipynb #5c8b572e
 from __future__ import annotations
-import argparse, importlib, os, sys, tempfile
+import argparse, importlib, sys, tempfile
 from pathlib import Path
 import pandas as pd
 from .core import data_root as _data_root
 from .grid import grid_configs, check_data, missing_strategies, select_strategies, parse_strategy
 from .train import RunConfig
-from .store import ResultsStore, load_results
+from .store import ResultsStore
 from .executors import LocalExecutor, RayExecutor, run_grid, summary_table
 
 # %% auto #0
@@ -69,7 +69,7 @@ def _check_writable(folder:Path, what:str):
     except OSError as e: raise PermissionError(f"Cannot write the {what} folder {str(folder)!r} ({e}).") from e
 
 def cmd_grid(a) -> int:
-    import imbalance_study   # registers the package's strategies
+    importlib.import_module('imbalance_study')   # registers the package's strategies
     _import_plugins(a.plugin)
     configs = grid_configs(a.datasets, a.profiles, a.strategies, a.seeds, a.budget, a.width, skip_unregistered=a.skip_unregistered)
     if not configs: raise ValueError("The grid is empty (every run needs an unregistered strategy).")

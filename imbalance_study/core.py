@@ -6,8 +6,8 @@ Docs: https://imbalance-study.github.io/imbalance_study/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #e7216e08
 from __future__ import annotations
-import os, random, subprocess, sys, platform, math
-from dataclasses import dataclass, field, asdict, replace
+import os, random, subprocess, platform
+from dataclasses import dataclass, replace
 from pathlib import Path
 from importlib import metadata
 import warnings

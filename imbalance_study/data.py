@@ -6,7 +6,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #37566383
 from __future__ import annotations
-import os, tempfile, warnings
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch
@@ -125,7 +125,7 @@ def _load_medmnist(info, root, download):
     root = Path(root)
     path = root/f"{info.name}.npz"
     if not path.exists() and not download:
-        raise _missing(info.name, root, [path.name], extra=f" (or call with download=True when online)")
+        raise _missing(info.name, root, [path.name], extra=" (or call with download=True when online)")
     if download: root.mkdir(parents=True, exist_ok=True)
     cls = getattr(medmnist, INFO[info.name]['python_class'])
     splits = {}

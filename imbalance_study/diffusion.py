@@ -6,8 +6,8 @@ Docs: https://imbalance-study.github.io/imbalance_study/diffusion.html.md"""
 
 # %% ../nbs/23_diffusion.ipynb #a5ec0d12
 from __future__ import annotations
-import copy, json, hashlib, math, time, datetime
-from dataclasses import dataclass, asdict, field
+import json, hashlib, math, time, datetime
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import linalg

@@ -7,7 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/ema.html.md"""
 # %% ../nbs/14_ema.ipynb #7707c227
 from __future__ import annotations
 import copy
-import torch, torch.nn as nn
+import torch
 from fastai.callback.core import Callback
 from .train import register_strategy
 

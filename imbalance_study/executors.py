@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
-from .core import data_root as _data_root
 from .train import RunConfig, run
 from .store import ResultsStore, _now
 

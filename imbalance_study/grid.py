@@ -7,8 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/grid.html.md"""
 # %% ../nbs/30_grid.ipynb #33c8fa74
 from __future__ import annotations
 import ast, itertools, re
-from pathlib import Path
-from .core import BUDGETS, get_budget, data_root
+from .core import get_budget, data_root
 from .data import STUDY_DATASETS, dataset_info
 from .profiles import PROFILE_NAMES, profile_counts
 from .train import RunConfig, STRATEGIES, AUGMENT_TIERS, FAMILY_FIELDS

@@ -6,7 +6,6 @@ Docs: https://imbalance-study.github.io/imbalance_study/losses.html.md"""
 
 # %% ../nbs/06_losses.ipynb #26178746
 from __future__ import annotations
-import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0

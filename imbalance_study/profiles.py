@@ -7,7 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/profiles.html.md"""
 # %% ../nbs/02_profiles.ipynb #bbe94bd3
 from __future__ import annotations
 import numpy as np, torch
-from .data import ImageDataset, Split, dataset_info
+from .data import ImageDataset
 
 # %% auto #0
 __all__ = ['PROFILE_NAMES', 'GROUP_NAMES', 'PROFILES', 'profile_counts', 'class_groups', 'profile_indices', 'make_profile']

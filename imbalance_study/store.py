@@ -6,7 +6,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/store.html.md"""
 
 # %% ../nbs/31_store.ipynb #0ae5b52b
 from __future__ import annotations
-import json, os, socket, sqlite3, time
+import json, os, socket, sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path

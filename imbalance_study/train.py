@@ -6,10 +6,10 @@ Docs: https://imbalance-study.github.io/imbalance_study/train.html.md"""
 
 # %% ../nbs/08_train.ipynb #c22a14ef
 from __future__ import annotations
-import copy, math, time, json, hashlib, warnings
-from dataclasses import dataclass, field, asdict, fields
+import copy, math, time, json, hashlib
+from dataclasses import dataclass, field, asdict
 from functools import partial
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.callback.core import Callback, TrainEvalCallback, CancelFitException
 from fastai.data.core import DataLoaders

@@ -5,11 +5,11 @@ Appends to runs/gen/frechet_ref.jsonl. Usage: nice -n 10 python scripts/gen_frec
 import json, sys, torch
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from gen_tables import BUDGETS, SETS, rows
+from gen_tables import SETS, rows
 from imbalance_study.data import load_dataset
 from imbalance_study.profiles import make_profile
 from imbalance_study.train import RunConfig
-from imbalance_study.diffusion import load_pool, classifier_frechet, encode_features, frechet_distance
+from imbalance_study.diffusion import load_pool, classifier_frechet
 from imbalance_study.rlcas import run_generative
 
 def main(out='runs/gen'):

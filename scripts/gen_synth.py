@@ -2,7 +2,7 @@
 synthesizers (with and without the sketch branch) on real BreastMNIST (full) and RetinaMNIST extreme_long_tail
 for a fixed CPU-time budget each (1 thread), save them, and generate the synthetic pools.
 Usage: nice -n 10 python scripts/gen_synth.py [--seconds 150] [--out runs/gen]"""
-import argparse, json, time, torch
+import argparse, json, torch
 from pathlib import Path
 from imbalance_study.data import load_dataset
 from imbalance_study.profiles import make_profile

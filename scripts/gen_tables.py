@@ -5,7 +5,7 @@ at the CPU budget `gen_cpu` defined below, seed-major so that every finished see
 One process, 1 thread; every run is appended to runs/gen/results.jsonl (a rerun skips finished runs).
 Frechet distances (classifier feature space) per class go to runs/gen/frechet.jsonl.
 Usage: nice -n 10 python scripts/gen_tables.py --seeds 0 1 2"""
-import argparse, json, time, math, torch
+import argparse, json, time, torch
 from pathlib import Path
 from imbalance_study.core import BUDGETS, Budget
 from imbalance_study.data import load_dataset

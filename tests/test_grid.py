@@ -1,5 +1,5 @@
 "The grid runner end to end: kill and resume, Ray = local, failures recorded, bad input refused before any run."
-import json, os, signal, sqlite3, subprocess, sys, textwrap, time
+import json, os, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
 import pytest
 from imbalance_study.cli import main

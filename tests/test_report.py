@@ -1,6 +1,5 @@
 "The HTML report end to end: rendered with papermill + nbconvert from a results database, then opened in headless Chromium."
 import json, re, shutil, subprocess
-from pathlib import Path
 import pytest
 from imbalance_study.analysis import synthetic_results, write_results_csv
 from imbalance_study.report import render_report

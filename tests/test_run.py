@@ -1,5 +1,5 @@
 "The training protocol end to end: determinism and bad configurations."
-import pytest, torch
+import pytest
 from imbalance_study import RunConfig, run, load_dataset
 from imbalance_study.data import write_fake_dataset
 

@@ -1,6 +1,6 @@
 "Every one of the 112 strategy combinations of the grid trains (a few steps) without error."
-import itertools, pytest, torch
-import imbalance_study
+import itertools, pytest
+import imbalance_study  # noqa: F401  (registers the strategies)
 from imbalance_study.core import Budget
 from imbalance_study.data import write_fake_dataset, load_dataset
 from imbalance_study.train import RunConfig, build_plan, train_plan, AUGMENT_TIERS
