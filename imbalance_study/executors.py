@@ -66,9 +66,12 @@ def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
             try:
                 pm.execute_notebook(str(template or template_path()), str(nb_out), parameters=_params(config, device, threads, data_root, plugins, res),
                                     kernel_name='python3', progress_bar=False, log_output=False,
-                                    # the kernel listens on loopback only; its per-start warning about unencrypted TCP
-                                    # would print once per run into the grid's output. Errors still show.
-                                    extra_arguments=['--IPKernelApp.log_level=ERROR'])
+                                    # Kernel log lines would print into the grid's output: a warning about unencrypted TCP at
+                                    # every start (it listens on loopback only), and, in some runs, "ERROR | KeyboardInterrupt
+                                    # caught in kernel" after the result is written (jupyter_client interrupts a kernel before
+                                    # asking it to shut down). A failing cell still raises PapermillExecutionError with its
+                                    # traceback and a dead kernel raises DeadKernelError: neither goes through this log.
+                                    extra_arguments=['--IPKernelApp.log_level=CRITICAL'])
                 # no `cwd=`: papermill changes the *process* working directory, and runs execute in threads, so one run's
                 # chdir back into another run's (deleted) scratch folder failed with FileNotFoundError.
                 out.update(status='done', record=json.loads(res.read_text()))
