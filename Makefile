@@ -27,7 +27,7 @@ study: $(STAMP)
 	@mkdir -p $(STUDY_DIR)
 	$(VENV)/bin/imbalance-study grid $(STUDY_ARGS) --store $(STUDY_DIR)/results.sqlite; status=$$?; \
 	$(VENV)/bin/imbalance-study export --store $(STUDY_DIR)/results.sqlite --what results --out $(STUDY_DIR)/results.csv && \
-	$(PY) -m imbalance_study.report $(STUDY_DIR)/results.sqlite -o $(STUDY_DIR)/report.html \
+	$(VENV)/bin/imbalance-study report $(STUDY_DIR)/results.sqlite -o $(STUDY_DIR)/report.html \
 	  --note "Real RetinaMNIST (MedMNIST 28 px), smoke budget (CPU-sized: ResNet-18 width 16, 30k-60k samples); not the paper's budget." && \
 	echo "study finished: $(STUDY_DIR)/results.sqlite, $(STUDY_DIR)/results.csv, $(STUDY_DIR)/report.html"; exit $$status
 
