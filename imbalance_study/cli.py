@@ -127,9 +127,7 @@ def cmd_export(a) -> int:
     return 0
 
 def cmd_report(a) -> int:
-    if a.results != 'demo' and not Path(a.results).exists():
-        raise FileNotFoundError(f"No results at {a.results!r}: give a results store (.sqlite) or a CSV from `imbalance-study export --what results`, or 'demo'.")
-    report_from_args(a)
+    report_from_args(a)   # a missing or unreadable results file raises before any kernel starts (`read_results`)
     return 0
 
 COMMANDS = dict(grid=cmd_grid, status=cmd_status, export=cmd_export, report=cmd_report)

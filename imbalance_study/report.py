@@ -40,7 +40,7 @@ def read_results(results, # a results DataFrame, a CSV path (`write_results_csv`
     if isinstance(results, pd.DataFrame): df = results
     else:
         p = Path(results)
-        if not p.exists(): raise FileNotFoundError(f"No results file at {p}.")
+        if not p.exists(): raise FileNotFoundError(f"No results file at {p}: give a results store (.sqlite) or a CSV written by write_results_csv (`imbalance-study export --what results`).")
         if p.suffix == '.csv': df = read_results_csv(p)
         elif p.suffix in SQLITE_SUFFIXES: df = resolve_loader(loader or SQLITE_LOADER)(p)
         else: raise ValueError(f"{p}: expected a .csv or a SQLite file ({', '.join(SQLITE_SUFFIXES)}).")
