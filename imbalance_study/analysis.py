@@ -354,7 +354,7 @@ def format_mean_sd(table:pd.DataFrame, digits:int=2, strategies:bool=True) -> pd
             if f in out: out[f] = out[f].map({True: 'x', False: '-'})
     def cell(m, s, n):
         if n == 0 or pd.isna(m): return ''
-        if n == 1 or pd.isna(s): return f"{m:+.{digits}f} ({int(n)})"  # one run: no sd to show
+        if pd.isna(s): return f"{m:+.{digits}f} ({int(n)})"  # one run (std of one value is NaN): no sd to show
         return f"{m:+.{digits}f} ± {s:.{digits}f} ({int(n)})"
     for s in scopes: out[SCOPE_NAMES.get(s, s)] = [cell(*v) for v in zip(table[f'{s}_mean'], table[f'{s}_sd'], table[f'{s}_n'])]
     out.attrs.update(table.attrs)
