@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse, importlib, sys, tempfile
 from pathlib import Path
 import pandas as pd
-from .core import data_root as _data_root
+from .core import data_root as _data_root, PRECISIONS, resolve_precision
 from .grid import grid_configs, check_data, missing_strategies, select_strategies, parse_strategy
 from .train import RunConfig
 from .store import ResultsStore
+from .cost import CostModel, lpt_order, makespan
 from .executors import LocalExecutor, RayExecutor, run_grid, summary_table
 from .report import report_arguments, report_from_args
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument('--seeds', nargs='+', type=int, default=[0], help='training seeds')
     g.add_argument('--budget', default='smoke', help='paper, smoke or tiny')
     g.add_argument('--width', type=int, default=None, help="override the budget's ResNet width")
+    g.add_argument('--precision', choices=list(PRECISIONS), default='auto', help="training precision: 'auto' (default: bf16 where the device has it natively, else fp32), fp32 or bf16")
     g.add_argument('--executor', choices=['local', 'ray'], default='local', help='where runs execute (default: local)')
     g.add_argument('--mode', choices=['papermill', 'inline'], default='papermill', help='each run as an executed notebook (default) or in the worker process')
     g.add_argument('--address', default=None, help="Ray: join this cluster ('auto', 'ray://host:10001'); default: start a local instance")
@@ -73,7 +75,8 @@ def _check_writable(folder:Path, what:str):
 def cmd_grid(a) -> int:
     importlib.import_module('imbalance_study')   # registers the package's strategies
     _import_plugins(a.plugin)
-    configs = grid_configs(a.datasets, a.profiles, a.strategies, a.seeds, a.budget, a.width, skip_unregistered=a.skip_unregistered)
+    precision = resolve_precision(a.precision, a.devices[0] if a.devices else None)   # what the runs will train in
+    configs = grid_configs(a.datasets, a.profiles, a.strategies, a.seeds, a.budget, a.width, precision, skip_unregistered=a.skip_unregistered)
     if not configs: raise ValueError("The grid is empty (every run needs an unregistered strategy).")
     if a.skip_unregistered:
         labels = [RunConfig(**parse_strategy(l)) for l in select_strategies(a.strategies)]
@@ -82,26 +85,41 @@ def cmd_grid(a) -> int:
     root = None if (a.executor == 'ray' and a.address) else _data_root(a.data_root).resolve()
     if root is not None: check_data(dict.fromkeys(c.dataset for c in configs), root)
     store_path = Path(a.store)
-    _check_writable(store_path.parent, 'store')
-    store = ResultsStore(store_path)
+    if a.dry_run and not store_path.exists(): store = None   # a dry run writes nothing, not even an empty store
+    elif a.dry_run: store = ResultsStore(store_path, readonly=True)
+    else:
+        _check_writable(store_path.parent, 'store')
+        store = ResultsStore(store_path)
     artifacts = Path(a.artifacts) if a.artifacts else store_path.with_name(store_path.stem + '_notebooks')
-    if a.mode == 'papermill': _check_writable(artifacts, 'artifacts')
-    done = {r['key'] for r in store.rows(status='done')}
+    if a.mode == 'papermill' and not a.dry_run: _check_writable(artifacts, 'artifacts')
+    done_rows = store.rows(status='done') if store else []
+    done = {r['key'] for r in done_rows}
     print(f"grid: {len(configs)} runs ({len({c.label() for c in configs})} strategies x {len({(c.dataset, c.profile) for c in configs})} dataset-profiles "
-          f"x {len(set(a.seeds))} seeds, budget {a.budget}); {sum(c.key() in done for c in configs)} already done; store {store_path}")
+          f"x {len(set(a.seeds))} seeds, budget {a.budget}, precision {precision}); {sum(c.key() in done for c in configs)} already done; store {store_path}")
+    model = CostModel().fit(done_rows)
+    todo = [c for c in configs if c.key() not in done]
+    slots = a.workers or (len(a.devices) if a.devices else None)
     if a.dry_run:
-        for c in configs: print(f"  {'done   ' if c.key() in done else 'to run '} {c.dataset}/{c.profile} {c.label()} seed {c.seed}  [{c.key()}]")
+        for c in lpt_order(todo, model): print(f"  to run  {c.dataset}/{c.profile} {c.label()} seed {c.seed}  [{c.key()}] ~{model.expected_s(c):.0f}s")
+        for s in ([slots] if slots else [1, 2, 4, 8]):
+            print(f"projected wall time on {s} slot(s): {makespan([model.expected_s(c) for c in lpt_order(todo, model)], s) / 60:.1f} min "
+                  f"(cost model fitted to {model.n_fitted} finished runs{'' if model.n_fitted else ': the prior'})")
         return 0
     kw = dict(mode=a.mode, threads=a.threads, data_root=root, plugins=a.plugin, runs_per_gpu=a.runs_per_gpu)
     ex = (RayExecutor(address=a.address, num_cpus=a.ray_cpus, slots=a.workers, **kw) if a.executor == 'ray'
           else LocalExecutor(devices=a.devices, workers=a.workers, **kw))
     print(f"executor: {ex.name}, {ex.slots} slot(s), mode {a.mode}" + (f", devices {ex.devices}" if a.executor == 'local' else ''))
-    s = run_grid(configs, store, ex, artifacts=artifacts, retry_failed=not a.no_retry_failed, reset_running=a.reset_running, progress=not a.no_progress)
+    print(f"projected wall time: {makespan([model.expected_s(c) for c in lpt_order(todo, model)], ex.slots) / 60:.1f} min "
+          f"(cost model fitted to {model.n_fitted} finished runs); longest expected runs first")
+    s = run_grid(configs, store, ex, artifacts=artifacts, retry_failed=not a.no_retry_failed, reset_running=a.reset_running,
+                 progress=not a.no_progress, cost_model=CostModel())
     with pd.option_context('display.width', 200, 'display.max_rows', 500, 'display.max_columns', 20):
         print(summary_table(store, [c.key() for c in configs]).to_string())
     print(f"\n{s.counts['done']} done, {s.counts['failed']} failed, {s.counts['pending'] + s.counts['running']} not finished "
           f"of {s.n_runs} runs; ran {s.ran} now, skipped {s.skipped}" + (f", redid {s.reset} interrupted" if s.reset else '')
           + f"; {s.wall_time_s:.1f}s")
+    if s.ran: print(f"slots busy {100 * s.utilisation:.1f}% of the wall time ({s.slots} slots); idle at the tail {s.tail_idle_s:.0f} slot-seconds; "
+                    f"projected {s.projected_s:.0f}s")
     for lbl, d, p, seed, err in s.failed: print(f"FAILED {d}/{p} {lbl} seed {seed}: {err}")
     store.close()
     return 0 if s.ok else 1
@@ -109,7 +127,7 @@ def cmd_grid(a) -> int:
 # %% ../nbs/33_cli.ipynb #2ad358b3
 def _open_existing(path) -> ResultsStore:
     if not Path(path).exists(): raise FileNotFoundError(f"No results store at {str(path)!r} (run `imbalance-study grid --store {path}` first).")
-    return ResultsStore(path)
+    return ResultsStore(path, readonly=True)
 
 def cmd_status(a) -> int:
     store = _open_existing(a.store)

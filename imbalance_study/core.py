@@ -16,8 +16,8 @@ import numpy as np, torch
 warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'DEFAULT_DATA_ROOT', 'BUDGETS', 'set_seed', 'make_generator', 'default_device', 'data_root', 'Budget',
-           'get_budget', 'library_versions', 'git_commit']
+__all__ = ['PRECISIONS', 'DATA_ENV', 'DEFAULT_DATA_ROOT', 'BUDGETS', 'set_seed', 'make_generator', 'default_device',
+           'native_bf16', 'resolve_precision', 'data_root', 'Budget', 'get_budget', 'library_versions', 'git_commit']
 
 # %% ../nbs/00_core.ipynb #6dc7dc34
 def set_seed(seed:int, # the run's seed
@@ -44,6 +44,26 @@ def default_device(device=None):
     if torch.cuda.is_available(): return torch.device('cuda')
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #f3c0cb78
+PRECISIONS = ('auto', 'fp32', 'bf16')
+
+def native_bf16(device) -> bool:
+    "Whether `device` computes bf16 natively (CUDA: Ampere or later; CPU: oneDNN bf16, e.g. `avx512_bf16`)."
+    device = torch.device(device)
+    if device.type == 'cuda':
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == 'cpu':
+        try: return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError): return False
+    return False
+
+def resolve_precision(precision:str, # 'auto', 'fp32' or 'bf16'
+                      device=None): # the training device (default: `default_device()`)
+    "The precision a run on `device` trains in: `precision` itself, or for `'auto'` bf16 where it is native, else fp32."
+    if precision not in PRECISIONS: raise ValueError(f"Unknown precision {precision!r}; valid precisions are {list(PRECISIONS)}.")
+    if precision != 'auto': return precision
+    return 'bf16' if native_bf16(default_device(device)) else 'fp32'
 
 # %% ../nbs/00_core.ipynb #d9ecc38b
 DATA_ENV = 'IMBALANCE_STUDY_DATA'

@@ -6,15 +6,18 @@ Docs: https://imbalance-study.github.io/imbalance_study/diffusion.html.md"""
 
 # %% ../nbs/23_diffusion.ipynb #a5ec0d12
 from __future__ import annotations
-import json, hashlib, math, time, datetime
+import importlib, json, hashlib, math, time, datetime
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import linalg
 from tqdm.auto import tqdm
-from diffusers import UNet2DModel, DDPMScheduler, DDIMScheduler, AutoencoderKL
 from .core import make_generator, library_versions
 from .data import Split
+
+def _diffusers():
+    "The `diffusers` package, imported when a model is first built: it takes seconds to import, and most runs never use it."
+    return importlib.import_module('diffusers')
 
 # %% auto #0
 __all__ = ['SPACES', 'SynthConfig', 'sobel_sketch', 'SketchDecoder', 'sketch_loss', 'make_autoencoder', 'ClassDiffusion',
@@ -133,10 +136,10 @@ def sketch_loss(s_pred:torch.Tensor, # predicted sketches N x 1 x H x W
     raise ValueError(f"Unknown reduction {reduction!r}; valid: 'mean', 'none'.")
 
 # %% ../nbs/23_diffusion.ipynb #f7a92df5
-def make_autoencoder(config:SynthConfig) -> AutoencoderKL:
+def make_autoencoder(config:SynthConfig) -> 'diffusers.AutoencoderKL':
     "An untrained diffusers `AutoencoderKL` of the shape `config` asks for (`ae_*` fields, `latent_channels`)."
     c = config; n = len(c.ae_block_out_channels)
-    return AutoencoderKL(in_channels=c.channels, out_channels=c.channels, latent_channels=c.latent_channels,
+    return _diffusers().AutoencoderKL(in_channels=c.channels, out_channels=c.channels, latent_channels=c.latent_channels,
                          down_block_types=('DownEncoderBlock2D',) * n, up_block_types=('UpDecoderBlock2D',) * n,
                          block_out_channels=c.ae_block_out_channels, layers_per_block=c.ae_layers_per_block,
                          norm_num_groups=c.ae_norm_num_groups, sample_size=c.padded_size,
@@ -148,13 +151,13 @@ class ClassDiffusion(nn.Module):
         super().__init__()
         self.config = c = config
         n = len(c.block_out_channels)
-        self.unet = UNet2DModel(sample_size=c.sample_size, in_channels=c.model_channels, out_channels=c.model_channels,
+        self.unet = _diffusers().UNet2DModel(sample_size=c.sample_size, in_channels=c.model_channels, out_channels=c.model_channels,
                                 block_out_channels=c.block_out_channels, layers_per_block=c.layers_per_block,
                                 down_block_types=('DownBlock2D',) * n, up_block_types=('UpBlock2D',) * n,
                                 norm_num_groups=c.norm_num_groups, add_attention=False,
                                 class_embed_type=None, num_class_embeds=c.n_classes + 1)
         # pixel space keeps diffusers' default x_0 clipping to [-1, 1]; latents are not confined to it (Stable Diffusion: no clipping)
-        self.scheduler = DDPMScheduler(num_train_timesteps=c.num_train_timesteps, beta_schedule=c.beta_schedule,
+        self.scheduler = _diffusers().DDPMScheduler(num_train_timesteps=c.num_train_timesteps, beta_schedule=c.beta_schedule,
                                        **({} if c.space == 'pixel' else dict(clip_sample=False)))
         self.register_buffer('alphas_cumprod', self.scheduler.alphas_cumprod.clone().float(), persistent=False)
         self.sketch_decoder = SketchDecoder(c.block_out_channels, c.sketch_channels, upsample=c.ae_factor) if c.sketch else None
@@ -313,7 +316,7 @@ def sample(model:ClassDiffusion, labels, # class of each image to generate
     shape = (len(labels), c.model_channels, c.sample_size, c.sample_size)
     if noise is None: noise = torch.randn(shape, generator=make_generator(seed, 'cpu', 7)).to(dev)
     elif tuple(noise.shape) != shape: raise ValueError(f"noise must have shape {shape}, got {tuple(noise.shape)}.")
-    sched = DDIMScheduler.from_config(model.scheduler.config)
+    sched = _diffusers().DDIMScheduler.from_config(model.scheduler.config)
     sched.set_timesteps(steps)
     was = model.training; model.eval()
     out = []

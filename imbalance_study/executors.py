@@ -15,6 +15,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 from .train import RunConfig, run
 from .store import ResultsStore, _now
+from .cost import CostModel, lpt_order, makespan
 
 # %% auto #0
 __all__ = ['TEMPLATE', 'template_path', 'execute_run', 'LocalExecutor', 'RayExecutor', 'artifact_name', 'GridSummary', 'run_grid',
@@ -183,6 +184,8 @@ class RayExecutor:
         if self.started: self.ray.shutdown()
 
 # %% ../nbs/32_executors.ipynb #51fcf125
+def _minutes(s:float) -> str: return f"{s / 60:.0f} min" if s >= 90 else f"{s:.0f} s"
+
 def artifact_name(config:dict) -> str:
     "Relative path of a run's executed notebook."
     c = RunConfig(**config)
@@ -198,6 +201,14 @@ class GridSummary:
     reset:int = 0             # runs of dead drivers put back to pending
     failed:list = field(default_factory=list)   # (label, dataset, profile, seed, error) of the grid's failed runs
     wall_time_s:float = 0.
+    slots:int = 1
+    projected_s:float = 0.    # the cost model's makespan of the runs to do, before the first started
+    busy_s:float = 0.         # slot-seconds spent running runs
+    tail_idle_s:float = 0.    # slot-seconds idle at the end, after the last run had started
+    @property
+    def utilisation(self) -> float:
+        "Share of the slots' time spent running runs (1: no slot ever idled)."
+        return self.busy_s / (self.slots * self.wall_time_s) if self.wall_time_s else 0.
     @property
     def ok(self) -> bool: return self.counts.get('failed', 0) == 0 and self.counts.get('done', 0) == self.n_runs
 
@@ -209,8 +220,9 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
              reset_running:bool=False, # treat every `running` row as dead (e.g. its driver ran on another host)
              progress:bool=True, # a progress bar over runs
              on_outcome=None, # called with each outcome after it is written
+             cost_model:CostModel|None=None, # expected run seconds (default: the prior, refitted to the store's finished runs)
             ) -> GridSummary:
-    "Run every config of the grid that is not done yet, writing each outcome to `store`; resumable."
+    "Run every config of the grid that is not done yet, longest expected first, writing each outcome to `store`; resumable."
     t0 = time.time()
     configs = list(configs)
     keys = [c.key() for c in configs]
@@ -219,21 +231,31 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
     reset = store.reset_stale(force=reset_running)
     ok = ('pending', 'failed') if retry_failed else ('pending',)
     status = {r['key']: r['status'] for r in store.rows(keys=keys)}
-    todo = [c for c in configs if status[c.key()] in ok]
+    prior = cost_model or CostModel()
+    model = prior.fit(store.rows(status='done'))
+    todo = lpt_order([c for c in configs if status[c.key()] in ok], model)
     executor = executor or LocalExecutor()
     artifacts = (Path(artifacts) if artifacts else store.path.with_name(store.path.stem + '_notebooks')).resolve()
-    summary = GridSummary(len(configs), {}, skipped=len(configs) - len(todo), reset=len(reset))
-    inflight = set()
-    pbar = tqdm(total=len(todo), unit='run', desc='grid', disable=not progress, dynamic_ncols=True)
+    summary = GridSummary(len(configs), {}, skipped=len(configs) - len(todo), reset=len(reset), slots=executor.slots,
+                          projected_s=round(makespan([model.expected_s(c) for c in todo], executor.slots), 1))
+    inflight, idle_since = {}, []   # key -> (config, start time); when each slot found nothing left to start
+    pbar = tqdm(total=len(todo), unit='run', desc='grid', disable=not progress, dynamic_ncols=True,
+                bar_format='{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]')
+    def eta() -> float:
+        now = time.time()
+        left = [max(0., model.expected_s(c) - (now - t)) for c, t in inflight.values()]
+        return makespan([model.expected_s(c) for c in todo], executor.slots, busy=left)
     try:
         while todo or inflight:
             while todo and len(inflight) < executor.slots:
                 c = todo.pop(0)
                 if not store.claim(c.key(), executor.name, retry_failed): summary.skipped += 1; pbar.update(); continue
-                executor.submit(c.canonical()); inflight.add(c.key())
+                executor.submit(c.canonical()); inflight[c.key()] = (c, time.time())
             if not inflight: continue
+            pbar.set_postfix_str(f"eta {_minutes(eta())} (cost model, {model.n_fitted} runs)")
             for o in executor.wait():
-                inflight.discard(o['key'])
+                summary.busy_s += time.time() - inflight.pop(o['key'], (None, time.time()))[1]
+                if not todo: idle_since.append(time.time())
                 nb = o.pop('notebook', None)
                 if nb is not None:
                     path = artifacts/artifact_name(store.get(o['key'])['config'])
@@ -243,7 +265,11 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
                 store.finish(o)
                 summary.ran += 1; pbar.update()
                 if o['status'] == 'failed': pbar.write(f"FAILED {o['key']}: {o['error']}")
-                pbar.set_postfix_str(f"failed {sum(1 for r in store.rows(status='failed', keys=keys))}")
+                if o['status'] == 'done':
+                    model = prior.fit(store.rows(status='done'))
+                    todo = lpt_order(todo, model)
+                n_failed = sum(1 for r in store.rows(status='failed', keys=keys))
+                pbar.set_postfix_str(f"eta {_minutes(eta())} (cost model, {model.n_fitted} runs)" + (f", failed {n_failed}" if n_failed else ''))
                 if on_outcome: on_outcome(o)
     except BaseException:
         for k in inflight: store.release(k)
@@ -252,16 +278,19 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
         pbar.close(); executor.close()
     summary.counts = store.counts(keys)
     summary.failed = [(r['label'], r['dataset'], r['profile'], r['seed'], r['error']) for r in store.rows(status='failed', keys=keys)]
-    summary.wall_time_s = round(time.time() - t0, 1)
+    end = time.time()
+    summary.wall_time_s = round(end - t0, 1)
+    summary.busy_s = round(summary.busy_s, 1)
+    summary.tail_idle_s = round(sum(end - t for t in idle_since), 1)
     return summary
 
 # %% ../nbs/32_executors.ipynb #14267e74
 def summary_table(store:ResultsStore, keys=None) -> pd.DataFrame:
-    "Per dataset x profile x label: runs done/failed, test and val macro-F1 (mean, sd over seeds), mean wall time."
+    "Per dataset x profile x label x precision: runs done/failed, test and val macro-F1 (mean, sd over seeds), mean wall time."
     rows = store.rows(keys=keys)
     if not rows: return pd.DataFrame()
     df = pd.DataFrame(rows)
-    g = df.groupby(['dataset', 'profile', 'label'], sort=False)
+    g = df.assign(precision=df.precision.fillna('fp32')).groupby(['dataset', 'profile', 'label', 'precision'], sort=False)
     out = g.agg(done=('status', lambda s: int((s == 'done').sum())), failed=('status', lambda s: int((s == 'failed').sum())),
                 test_f1=('test_macro_f1', 'mean'), test_f1_sd=('test_macro_f1', 'std'), val_f1=('val_macro_f1', 'mean'),
                 time_s=('wall_time_s', 'mean'))

@@ -102,6 +102,7 @@ def grid_configs(datasets='all', # dataset names, or 'all' (cifar10, retinamnist
                  seeds=(0,), # training seeds
                  budget:str='smoke', # 'paper', 'smoke' or 'tiny'
                  width:int|None=None, # override the budget's ResNet width
+                 precision:str='auto', # 'auto', 'fp32' or 'bf16' ('auto' is keyed as what it resolves to here, see `RunConfig.key`)
                  skip_unregistered:bool=False, # drop configs needing an unregistered strategy instead of failing
                 ) -> list:
     "The `RunConfig`s of a grid, validated: dataset x profile x strategy x seed, in that nesting order."
@@ -118,7 +119,7 @@ def grid_configs(datasets='all', # dataset names, or 'all' (cifar10, retinamnist
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0: raise ValueError(f"Seeds must be non-negative integers, got {s!r}.")
     labels = select_strategies(strategies)
-    configs = [RunConfig(d, p, **parse_strategy(l), seed=s, budget=budget, width=width).validate()
+    configs = [RunConfig(d, p, **parse_strategy(l), seed=s, budget=budget, width=width, precision=precision).validate()
                for d in datasets for p in profiles for l in labels for s in dict.fromkeys(seeds)]
     need = missing_strategies(configs)
     if need and not skip_unregistered:

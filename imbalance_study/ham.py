@@ -7,12 +7,12 @@ Docs: https://imbalance-study.github.io/imbalance_study/ham.html.md"""
 # %% ../nbs/12_ham.ipynb #1b4b13f4
 from __future__ import annotations
 import copy
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
 from .core import make_generator
-from .train import register_strategy, TrainPlan
+from .train import register_strategy, TrainPlan, fast_path_of
 from .augment import BatchAugment, AugmentCallback
 from .losses import per_sample_loss as _library_per_sample_loss
 
@@ -97,7 +97,9 @@ class HardAdversarialMining(Callback):
         B = len(x)
         variants = self.augment(x.repeat(self.K, *[1] * (x.ndim - 1)), self.generator)   # K*B
         batched = self.batched if self.batched is not None else x.device.type == 'cuda'
-        with torch.no_grad(), frozen_bn_stats(model):
+        fast = fast_path_of(self)   # with bf16 precision the scoring forwards run in bf16 too, on channels-last input
+        with torch.no_grad(), frozen_bn_stats(model), (fast.autocast() if fast else nullcontext()):
+            if fast: variants = fast.prepare(variants)
             if batched:
                 with per_variant_bn_stats(model, self.K): logits = model(variants)
             else: logits = torch.cat([model(v) for v in variants.chunk(self.K)])

@@ -7,6 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/lct.html.md"""
 # %% ../nbs/21_lct.ipynb #02f54305
 from __future__ import annotations
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -17,7 +18,7 @@ from .models import resnet18_small, channel_stats, SmallResNet
 from .metrics import binary_score_metrics
 from .losses import focal_loss, vs_loss
 from .train import (RunConfig, TrainPlan, ProtocolCallback, ShuffleSampler, register_strategy,
-                                   apply_strategies, train_plan)
+                                   apply_strategies, train_plan, fast_path_of)
 
 # %% auto #0
 __all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'apply_vs_loss',
@@ -260,7 +261,9 @@ class SAMCallback(Callback):
         for m in bns: m.momentum = 0.0
         try:
             for p in params: p.grad = None
-            loss = self.learn.loss_func(self.learn.model(*self.learn.xb), *self.learn.yb)
+            fast = fast_path_of(self)   # bf16 precision: the second forward in bf16 too
+            with fast.autocast() if fast else nullcontext():
+                loss = self.learn.loss_func(self.learn.model(*self.learn.xb), *self.learn.yb)
             loss.backward()
         finally:
             for m, mo in zip(bns, moms): m.momentum = mo
@@ -340,10 +343,11 @@ def build_binary_plan(config:RunConfig, # the run; `config.dataset` must equal `
     budget = get_budget(config.budget)
     if config.width is not None: budget = budget.with_(width=config.width)
     device = default_device(device)
+    config = config.resolved(device)
     set_seed(config.seed)
     mean, std = channel_stats(data.train.x)
     model = resnet18_small(2, data.info.channels, budget.width, mean, std).to(device)
-    plan = TrainPlan(config, data, budget, device, model, nn.CrossEntropyLoss(), None, seed=config.seed)
+    plan = TrainPlan(config, data, budget, device, model, nn.CrossEntropyLoss(), None, seed=config.seed, precision=config.precision)
     plan.sampler = ShuffleSampler(len(data.train), plan.generator(1))
     return apply_strategies(plan)
 
@@ -360,6 +364,7 @@ def run_lct(config:RunConfig, # method 'lct', 'vs_loss' or 'focal_loss' (or none
     "Train on a binary task, choose lambda on validation, and report test metrics at it plus the full test grid."
     t0 = time.time()
     plan = build_binary_plan(config, data, device)
+    config = plan.config   # precision resolved
     best, proto = train_binary(plan, progress)
     t1 = time.time()
     grid = plan.info.get('eval_grid')
@@ -372,7 +377,7 @@ def run_lct(config:RunConfig, # method 'lct', 'vs_loss' or 'focal_loss' (or none
                 val=chosen['val'], test=chosen['test'], val_grid=val_rows, test_grid=test_rows,
                 best_samples=proto.best_samples, samples_seen=proto.samples, history=proto.history, info=info,
                 train_time_s=round(t1 - t0, 2), wall_time_s=round(time.time() - t0, 2), notes=data.notes,
-                versions=library_versions(), git_commit=git_commit(), device=str(plan.device))
+                versions=library_versions(), git_commit=git_commit(), device=str(plan.device), precision=plan.precision)
 
 # %% ../nbs/21_lct.ipynb #35721c37
 def _after_test(plan, best, test:dict):

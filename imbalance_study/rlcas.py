@@ -7,6 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/rlcas.html.md"""
 # %% ../nbs/24_rlcas.ipynb #e47c2cce
 from __future__ import annotations
 import copy, math
+from contextlib import nullcontext
 from types import SimpleNamespace
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
@@ -17,7 +18,7 @@ from .data import Split
 from .profiles import class_groups
 from .losses import ClassCountLoss, balanced_softmax_loss, focal_loss, class_balanced_weights, logit_adjusted_loss
 from .metrics import confusion_matrix, per_class_f1
-from .train import TrainPlan, RunConfig, ShuffleSampler, register_strategy, evaluate_model, predict, run
+from .train import TrainPlan, RunConfig, ShuffleSampler, register_strategy, evaluate_model, predict, run, DeviceFastPath
 from .diffusion import load_pool
 
 # %% auto #0
@@ -221,11 +222,13 @@ def apply_synthetic(plan:TrainPlan, args:dict):
 register_strategy('synthetic', apply_synthetic, order=50, doc='Synthetic pool: union, fixed re-sampling or RL-CAS')
 
 # %% ../nbs/24_rlcas.ipynb #8a4045ac
-def _train_steps(model, opt, loss_func, split, sampler, n_batches, bs):
+def _train_steps(model, opt, loss_func, split, sampler, n_batches, bs, fast:DeviceFastPath|None=None):
     model.train()
     for _ in range(n_batches):
         idx = sampler.sample(bs)
-        loss = loss_func(model(split.x[idx].float().div_(255)), split.y[idx])
+        x = split.x[idx].float().div_(255)
+        with fast.autocast() if fast else nullcontext():   # bf16 precision: the same fast path as `train_plan`'s
+            loss = loss_func(model(fast.prepare(x) if fast else x), split.y[idx])
         if not torch.isfinite(loss): raise RuntimeError(f"training loss became {loss.item()}")
         opt.zero_grad(); loss.backward(); opt.step()
 
@@ -241,6 +244,8 @@ def train_rlcas(plan:TrainPlan, progress:bool=True) -> tuple:
     agents = RLCAS(C, s['s_max'], s0=s['s0'][0], K=s['K'], gamma=s['gamma'], lr=s['lr'], seed=plan.seed)
     agents.state = list(s['s0'])
     model = plan.model; opt = torch.optim.Adam(model.parameters(), lr=b.lr)
+    fast = DeviceFastPath(**plan.fast_path) if plan.precision == 'bf16' else None
+    if fast: fast.device_type = dev.type; model.to(memory_format=torch.channels_last)
     points = b.eval_points(); samples, best_score, best_eval, best_state, best_metrics, best_samples = 0, -math.inf, -1, None, None, None
     history = []
     pbar = tqdm(total=points[-1], unit='sample', unit_scale=True, desc=f'RL-CAS s{plan.seed}', disable=not progress, leave=False)
@@ -253,7 +258,7 @@ def train_rlcas(plan:TrainPlan, progress:bool=True) -> tuple:
             counts = plan.data.counts() if s['loss_counts'] == 'real' else batch_counts(plan.data.counts(), state, bs)
             loss_func = make_base_loss(s['loss'], counts, **s['loss_args'])
             smp = MixedBatchSampler(plan.data.train.y.numel(), s['pool_y'], state, make_generator(plan.seed, dev, 1000 + ep * s['K'] + k))
-            _train_steps(m_k, o_k, loss_func, split, smp, n_batches, bs)
+            _train_steps(m_k, o_k, loss_func, split, smp, n_batches, bs, fast)
             met = evaluate_model(m_k, val, C, groups)
             results.append((m_k, o_k, met))
         rewards = [rl_reward(r[2][s['metric']]) for r in results]

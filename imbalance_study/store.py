@@ -18,10 +18,10 @@ __all__ = ['SCHEMA_VERSION', 'STATUSES', 'CONFIG_COLUMNS', 'RESULT_COLUMNS', 'EX
            'ResultsStore', 'load_results']
 
 # %% ../nbs/31_store.ipynb #f6801a58
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: the `precision` column
 STATUSES = ('pending', 'running', 'done', 'failed')
 CONFIG_COLUMNS = ('dataset', 'profile', 'augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema', 'method',
-                  'method_args', 'seed', 'budget', 'width', 'profile_seed')
+                  'method_args', 'seed', 'budget', 'width', 'profile_seed', 'precision')
 _BOOL = ('hem', 'ham', 'batch_balance', 'loss_reweight', 'ema')
 _JSON = ('config', 'method_args', 'metrics', 'test_per_class_f1', 'val_per_class_f1', 'test_group_f1', 'val_group_f1',
          'history', 'info', 'versions')
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS runs (
   label TEXT NOT NULL,                  -- RunConfig.label(), e.g. 'classical+hem+ema'
   dataset TEXT, profile TEXT, augment TEXT, hem INTEGER, ham INTEGER, batch_balance INTEGER, loss_reweight INTEGER,
   ema INTEGER, method TEXT, method_args TEXT, seed INTEGER, budget TEXT, width INTEGER, profile_seed INTEGER,
+  precision TEXT,                       -- what the run trains in: 'fp32' or 'bf16' (the config's, 'auto' resolved)
   metrics TEXT,                         -- {"val": {...}, "test": {...}} of the selected checkpoint, JSON
   test_macro_f1 REAL, val_macro_f1 REAL, test_accuracy REAL, test_balanced_accuracy REAL,
   test_per_class_f1 TEXT, val_per_class_f1 TEXT, test_group_f1 TEXT, val_group_f1 TEXT,
@@ -51,6 +52,24 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 CREATE INDEX IF NOT EXISTS runs_cell ON runs(dataset, profile, label);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 """
+
+def _migrate(con:sqlite3.Connection):
+    "Bring a store written by an older version up to `SCHEMA_VERSION` (one transaction); refuse a newer one."
+    row = con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    version = int(row[0]) if row else SCHEMA_VERSION
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"The store has schema version {version}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
+    con.execute('BEGIN IMMEDIATE')
+    try:
+        if version < 2:   # every run stored before `precision` existed trained in fp32 (and keeps its key, see `RunConfig.key`)
+            if 'precision' not in {r[1] for r in con.execute('PRAGMA table_info(runs)')}:
+                con.execute('ALTER TABLE runs ADD COLUMN precision TEXT')
+            for key, cfg in con.execute('SELECT key, config FROM runs').fetchall():
+                con.execute("UPDATE runs SET precision = 'fp32', config = ? WHERE key = ?",
+                            (json.dumps(dict(json.loads(cfg), precision='fp32'), sort_keys=True), key))
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    except BaseException: con.execute('ROLLBACK'); raise
+    else: con.execute('COMMIT')
 
 def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='seconds')
 
@@ -90,22 +109,36 @@ def _dec(row:dict) -> dict:
     return out
 
 class ResultsStore:
-    "The study's runs in one SQLite file (WAL mode, transactional writes)."
-    def __init__(self, path, # the .sqlite file (created with its folder if missing)
-                 timeout:float=60.): # seconds to wait for another writer's lock
-        self.path = Path(path).expanduser()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self.con.row_factory = sqlite3.Row
-            self.con.execute('PRAGMA journal_mode=WAL')
-            self.con.execute('PRAGMA synchronous=NORMAL')
-            self.con.executescript(_DDL)
-            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        except (sqlite3.Error, OSError) as e:
-            raise PermissionError(f"Cannot open the results store {str(self.path)!r} for writing ({e}). "
-                                  f"Choose a writable path with --store.") from e
+    "The study's runs in one SQLite file (WAL mode, transactional writes), or read-only for readers."
+    def __init__(self, path, # the .sqlite file (created with its folder if missing, unless `readonly`)
+                 timeout:float=60., # seconds to wait for another writer's lock
+                 readonly:bool=False): # open an existing store for reading only: nothing in the file changes
+        self.path, self.readonly = Path(path).expanduser(), readonly
+        if readonly: self._open_readonly(timeout)
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+                self.con.row_factory = sqlite3.Row
+                self.con.execute('PRAGMA journal_mode=WAL')
+                self.con.execute('PRAGMA synchronous=NORMAL')
+                self.con.executescript(_DDL)
+                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                _migrate(self.con)
+            except (sqlite3.Error, OSError) as e:
+                raise PermissionError(f"Cannot open the results store {str(self.path)!r} for writing ({e}). "
+                                      f"Choose a writable path with --store.") from e
         self.owner = owner_tag()
+
+    def _open_readonly(self, timeout:float):
+        if not self.path.is_file(): raise FileNotFoundError(f"No results store at {str(self.path)!r}.")
+        try:
+            self.con = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
+            self.con.row_factory = sqlite3.Row
+            cols = {r[1] for r in self.con.execute('PRAGMA table_info(runs)')}
+        except sqlite3.Error as e: raise ValueError(f"{str(self.path)!r} is not a readable results store ({e}).") from e
+        if 'key' not in cols: raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (it has no `runs` table).")
+        self._legacy = 'precision' not in cols   # schema 1: every run trained in fp32
 
     @contextmanager
     def transaction(self):
@@ -145,6 +178,8 @@ class ResultsStore:
             cond.append(f"status IN ({', '.join('?' * len(st))})"); args += st
         if cond: q += ' WHERE ' + ' AND '.join(cond)
         out = [_dec(dict(r)) for r in self.con.execute(q + ' ORDER BY rowid', args)]
+        if getattr(self, '_legacy', False):   # a schema-1 store read without migrating it
+            for r in out: r['precision'] = 'fp32'; r['config'] = dict(r['config'], precision='fp32')
         if keys is not None: keys = set(keys); out = [r for r in out if r['key'] in keys]
         return out
 
@@ -221,7 +256,7 @@ RESULT_COLUMNS = ('key', 'dataset', 'profile', 'augment', 'hem', 'ham', 'batch_b
                   'seed', 'budget', 'label', 'test_macro_f1', 'val_macro_f1', 'test_accuracy', 'test_balanced_accuracy',
                   'test_per_class_f1', 'val_per_class_f1', 'test_group_f1', 'val_group_f1', 'samples_seen', 'wall_time_s',
                   'status')
-EXTRA_RESULT_COLUMNS = ('method_args', 'width', 'profile_seed', 'selected', 'best_samples', 'train_time_s', 'code_version',
+EXTRA_RESULT_COLUMNS = ('method_args', 'width', 'profile_seed', 'precision', 'selected', 'best_samples', 'train_time_s', 'code_version',
                         'device', 'finished_at', 'artifact')
 
 def load_results(db, # a ResultsStore or the path of its .sqlite file
@@ -230,8 +265,7 @@ def load_results(db, # a ResultsStore or the path of its .sqlite file
     "One row per finished run: config fields, label, val/test macro-F1, accuracy, per-class and group F1, samples, time."
     store = db if isinstance(db, ResultsStore) else None
     if store is None:
-        if not Path(db).exists(): raise FileNotFoundError(f"No results store at {str(db)!r}.")
-        store = ResultsStore(db)
+        store = ResultsStore(db, readonly=True)
     rows = store.rows(status=status)
     cols = list(RESULT_COLUMNS) + list(EXTRA_RESULT_COLUMNS)
     df = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)

@@ -7,7 +7,8 @@ Docs: https://imbalance-study.github.io/imbalance_study/train.html.md"""
 # %% ../nbs/08_train.ipynb #c22a14ef
 from __future__ import annotations
 import copy, math, time, json, hashlib
-from dataclasses import dataclass, field, asdict
+from contextlib import nullcontext
+from dataclasses import dataclass, field, asdict, replace
 from functools import partial
 import torch, torch.nn as nn
 from fastai.learner import Learner
@@ -15,7 +16,7 @@ from fastai.callback.core import Callback, TrainEvalCallback, CancelFitException
 from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from tqdm.auto import tqdm
-from .core import set_seed, make_generator, default_device, get_budget, Budget, library_versions, git_commit
+from .core import set_seed, make_generator, default_device, get_budget, Budget, library_versions, git_commit, PRECISIONS, resolve_precision
 from .data import ImageDataset, Split, load_dataset, dataset_info
 from .profiles import make_profile, class_groups, PROFILE_NAMES
 from .models import resnet18_small, channel_stats
@@ -25,7 +26,7 @@ from .losses import WeightedCrossEntropy
 # %% auto #0
 __all__ = ['STRATEGIES', 'AUGMENT_TIERS', 'FAMILY_FIELDS', 'ShuffleSampler', 'TensorLoader', 'predict', 'evaluate_model',
            'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan', 'Strategy', 'register_strategy', 'RunConfig',
-           'DeviceFastPath', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
+           'DeviceFastPath', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -60,15 +61,14 @@ class TensorLoader:
 # %% ../nbs/08_train.ipynb #6833b7af
 @torch.no_grad()
 def predict(model:nn.Module, x:torch.Tensor, bs:int=512, tta_flip:bool=False) -> torch.Tensor:
-    "Logits of `model` on uint8 images `x` (optionally averaged with the horizontally flipped images)."
+    "Float32 logits of `model` on uint8 images `x` (optionally averaged with the horizontally flipped images)."
     was_training = model.training; model.eval()
     dev = next(model.parameters()).device
     out = []
     for i in range(0, len(x), bs):
         xb = x[i:i + bs].to(dev).float().div_(255)
-        with torch.autocast('cuda', dtype=torch.bfloat16, enabled=dev.type == 'cuda'):
-            logits = model(xb).float()
-            if tta_flip: logits = (logits + model(xb.flip(-1)).float()) / 2
+        logits = model(xb).float()
+        if tta_flip: logits = (logits + model(xb.flip(-1)).float()) / 2
         out.append(logits)
     model.train(was_training)
     return torch.cat(out)
@@ -153,7 +153,8 @@ class TrainPlan:
     cbs:list = field(default_factory=list)
     info:dict = field(default_factory=dict)      # extra fields for the run record
     seed:int = 0
-    fast_path:dict = field(default_factory=dict) # options of `DeviceFastPath` (used on CUDA only)
+    precision:str = 'fp32' # what training runs in: 'fp32', or 'bf16' (`DeviceFastPath` joins the Learner)
+    fast_path:dict = field(default_factory=dict) # options of `DeviceFastPath` (with bf16 precision), e.g. compile=True
     trainer:object = None  # a method's own training loop in place of `train_plan` (RL-CAS): `trainer(plan, progress)`
                            # -> `(best_model, record)`, the record with the protocol callback's `history`,
                            # `best_metrics`, `best_name`, `best_samples` and `samples`
@@ -197,6 +198,7 @@ class RunConfig:
     budget:str = 'smoke'             # 'paper', 'smoke', 'tiny'
     width:int|None = None            # override the budget's ResNet width
     profile_seed:int = 0             # seed of the profile subset (fixed across training seeds)
+    precision:str = 'auto'           # 'auto' (bf16 where the device has it natively, else fp32), 'fp32', 'bf16'
 
     def validate(self) -> 'RunConfig':
         "Raise a `ValueError` naming the bad field and the valid values."
@@ -214,7 +216,12 @@ class RunConfig:
         get_budget(self.budget)
         if not isinstance(self.seed, int) or self.seed < 0: raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
         if self.width is not None and (not isinstance(self.width, int) or self.width < 1): raise ValueError(f"width must be a positive integer, got {self.width!r}.")
+        if self.precision not in PRECISIONS: raise ValueError(f"Unknown precision {self.precision!r}; valid precisions are {list(PRECISIONS)}.")
         return self
+
+    def resolved(self, device=None) -> 'RunConfig':
+        "This config with `precision='auto'` replaced by what a run on `device` trains in (`resolve_precision`)."
+        return replace(self, precision=resolve_precision(self.precision, device))
 
     def strategies(self) -> dict:
         "The strategy fields that are on, with their values."
@@ -223,12 +230,14 @@ class RunConfig:
         return on
 
     def canonical(self) -> dict:
-        "The config as a plain dict with sorted keys (what the results store hashes)."
-        return json.loads(json.dumps(asdict(self), sort_keys=True))
+        "The config as a plain dict with sorted keys, `precision='auto'` resolved on this machine's default device."
+        return json.loads(json.dumps(asdict(self.resolved()), sort_keys=True))
 
     def key(self) -> str:
-        "A stable hash of the canonical config (seed and budget included)."
-        return hashlib.sha256(json.dumps(self.canonical(), sort_keys=True).encode()).hexdigest()[:16]
+        "A stable hash of the canonical config (seed, budget and precision included; fp32 runs keep their pre-precision keys)."
+        d = self.canonical()
+        if d['precision'] == 'fp32': del d['precision']   # every run stored before `precision` existed trained in fp32
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
     def label(self) -> str:
         "A short human-readable name of the strategies that are on."
@@ -239,23 +248,34 @@ class RunConfig:
 
 # %% ../nbs/08_train.ipynb #d84cd64d
 class DeviceFastPath(Callback):
-    "CUDA fast path: channels-last tensors and bf16 autocast for forward and loss; optional in-place `torch.compile`."
-    order = -10
+    "The bf16 fast path: channels-last model and batches, bf16 autocast for forward and loss; optional in-place `torch.compile`."
+    order = 90   # after every callback that edits the batch (augmentation, HAM, mixup): the batch it converts is final
     def __init__(self, channels_last:bool=True, bf16:bool=True, compile:bool=False):
         self.channels_last, self.bf16, self.compile = channels_last, bf16, compile
-        self._ac = None
+        self._ac, self.device_type = None, 'cpu'
+    def autocast(self):
+        "A bf16 autocast context on the model's device (a no-op one with `bf16=False`): for callbacks that run forwards."
+        return torch.autocast(self.device_type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
+    def prepare(self, x:torch.Tensor) -> torch.Tensor:
+        "`x` in the memory format the model is in."
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.ndim == 4 else x
     def before_fit(self):
+        self.device_type = next(self.learn.model.parameters()).device.type
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
         if self.compile: self.learn.model.compile()
+        self.learn.fast_path = self
     def before_batch(self):
-        if self.channels_last: self.learn.xb = tuple(x.contiguous(memory_format=torch.channels_last) for x in self.learn.xb)
-        if self.bf16 and self.training:
-            self._ac = torch.autocast(self.learn.dls.device.type if hasattr(self.learn.dls, 'device') else 'cuda', dtype=torch.bfloat16)
-            self._ac.__enter__()
+        self.learn.xb = tuple(self.prepare(x) for x in self.learn.xb)
+        if self.bf16 and self.training: self._ac = self.autocast(); self._ac.__enter__()
     def _exit(self):
         if self._ac is not None: self._ac.__exit__(None, None, None); self._ac = None
     def after_loss(self): self._exit()
     def after_cancel_batch(self): self._exit()
+    def after_fit(self): self._exit(); self.learn.fast_path = None
+
+def fast_path_of(cb:Callback):
+    "The `DeviceFastPath` of the Learner `cb` belongs to, or None (fp32, or `cb` outside a Learner)."
+    return getattr(getattr(cb, 'learn', None), 'fast_path', None)
 
 # %% ../nbs/08_train.ipynb #8bed15cf
 class _NoValidation:
@@ -267,7 +287,7 @@ class _NoValidation:
 def train_plan(plan:TrainPlan, progress:bool=True,
                protocol:ProtocolCallback|None=None, # default: macro-F1 on the plan's validation split
               ) -> tuple:
-    "Train `plan` under the protocol; returns `(best_model, protocol_callback)`."
+    "Train `plan` under the protocol, in `plan.precision`; returns `(best_model, protocol_callback)`."
     b = plan.budget
     train = plan.data.train.to(plan.device)
     dl = TensorLoader(train, b.batch_size, plan.sampler, device=plan.device)
@@ -275,7 +295,7 @@ def train_plan(plan:TrainPlan, progress:bool=True,
     groups = class_groups(plan.data.name, plan.data.counts())
     proto = protocol if protocol is not None else ProtocolCallback(b, plan.data.val.to(plan.device), plan.data.n_classes, groups, progress,
                                          desc=f"{plan.data.name}/{plan.data.profile} {plan.config.label()} s{plan.config.seed}")
-    fast = [DeviceFastPath(**plan.fast_path)] if plan.device.type == 'cuda' else []
+    fast = [DeviceFastPath(**plan.fast_path)] if plan.precision == 'bf16' else []
     learn = Learner(dls, plan.model, loss_func=plan.loss_func, opt_func=partial(OptimWrapper, opt=torch.optim.Adam),
                     lr=b.lr, cbs=[TrainEvalCallback(), proto] + fast + list(plan.cbs), default_cbs=False)
     learn.plan = plan
@@ -308,6 +328,7 @@ class RunResult:
     git_commit:str|None
     device:str
     data_file:str|None
+    precision:str = 'fp32' # what training ran in ('fp32' or 'bf16'); evaluation is always float32
     def to_dict(self) -> dict: return asdict(self)
     def __repr__(self):
         return (f"RunResult({self.label} on {self.config['dataset']}/{self.config['profile']}, seed {self.seed}, "
@@ -315,11 +336,12 @@ class RunResult:
                 f"test acc {self.test['accuracy']:.3f}, {self.samples_seen} samples, {self.wall_time_s:.1f}s)")
 
 def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=None) -> TrainPlan:
-    "The baseline plan of `config` with its strategies applied."
+    "The baseline plan of `config` with its strategies applied (precision resolved for `device`)."
     config.validate()
     budget = get_budget(config.budget)
     if config.width is not None: budget = budget.with_(width=config.width)
     device = default_device(device)
+    config = config.resolved(device)
     set_seed(config.seed)
     if data is None: data = load_dataset(config.dataset, root)
     elif data.name != config.dataset: raise ValueError(f"data is {data.name!r} but the config asks for {config.dataset!r}.")
@@ -327,7 +349,8 @@ def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=
     elif data.profile != config.profile: raise ValueError(f"data has profile {data.profile!r} but the config asks for {config.profile!r}.")
     mean, std = channel_stats(data.train.x)
     model = resnet18_small(data.n_classes, data.info.channels, budget.width, mean, std).to(device)
-    plan = TrainPlan(config, data, budget, device, model, WeightedCrossEntropy(None).to(device), None, seed=config.seed)
+    plan = TrainPlan(config, data, budget, device, model, WeightedCrossEntropy(None).to(device), None, seed=config.seed,
+                     precision=config.precision)
     plan.sampler = ShuffleSampler(len(data.train), plan.generator(1))
     return apply_strategies(plan)
 
@@ -349,6 +372,7 @@ def run(config:RunConfig, # what to run
     "Train one configuration under the protocol and evaluate its best-on-validation checkpoint on test."
     t0 = time.time()
     plan = build_plan(config, data, root, device)
+    config = plan.config   # precision resolved
     t1 = time.time()
     best, proto = (plan.trainer or train_plan)(plan, progress)
     t2 = time.time()
@@ -358,5 +382,5 @@ def run(config:RunConfig, # what to run
     res = RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
                     proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
                     round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, **plan.info},
-                    library_versions(), git_commit(), str(plan.device), plan.data.source_file)
+                    library_versions(), git_commit(), str(plan.device), plan.data.source_file, plan.precision)
     return (res, best) if return_model else res
