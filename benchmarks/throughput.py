@@ -1,15 +1,19 @@
-"""Training throughput: our path (uint8 tensors, batched per-image augmentation, fastai Learner) against a plain
-PyTorch reference written the way most papers' code is (torch DataLoader over PIL images, per-sample torchvision
-transforms, an eager loop), same model, same strategy, same machine, alternating runs in one invocation.
+"""Training throughput: the library's path (uint8 tensors, batched per-image augmentation, fastai Learner) in fp32 and
+in bf16 (channels-last + bf16 autocast, `RunConfig.precision`) against a plain PyTorch reference written the way most
+papers' code is (torch DataLoader over PIL images, per-sample torchvision transforms, an eager fp32 loop), same model,
+same strategy, same machine, alternating runs in one invocation; then the per-run start-up overhead of the grid's
+papermill runs, and the projected wall time of the 112-configuration smoke grid on this machine.
 
     python benchmarks/throughput.py                  # CPU, width 16, 30 steps per measurement, 3 repeats
     python benchmarks/throughput.py --device cuda --width 64 --steps 200
-    python benchmarks/throughput.py --concurrent 4   # GPU: N concurrent runs (processes), aggregate samples/s
+    python benchmarks/throughput.py --device cuda --concurrent 1 2 4 8 16 --variants baseline   # N concurrent runs
+    python benchmarks/throughput.py --quick          # every part, a few steps each (a dry run of the script)
 
-Prints samples/s of each, the ratio ours/reference (median over repeats), peak resident memory of a smoke-sized run
-and, on GPU, peak GPU memory per run.
+Every figure is a ratio against a reference measured in the same run, or a time measured in it (the machines are
+shared and noisy); `--out FILE` also writes them as JSON.
 """
 import argparse, copy, datetime, json, math, os, platform, statistics, subprocess, sys, tempfile, time
+from pathlib import Path
 import torch, torch.nn.functional as F
 
 VARIANTS = {  # name -> strategy fields of RunConfig
@@ -20,6 +24,7 @@ VARIANTS = {  # name -> strategy fields of RunConfig
     'ema': dict(ema=True),
     'top stack (trivialaugment+ham+ema+loss_reweight)': dict(augment='trivialaugment', ham=True, ema=True, loss_reweight=True),
 }
+COMMITTED_GRID = Path(__file__).resolve().parents[1]/'results'/'retinamnist_long_tail_smoke_seed0'/'results.sqlite'
 
 def fake_data(root, n_per_class=216):
     from imbalance_study.data import write_fake_dataset, load_dataset
@@ -86,12 +91,12 @@ def reference_steps(ds, strategy, width, steps, device, seed=0):
     return time.perf_counter() - t0
 
 # ---------------------------------------------------------------- ours: the library's training path
-def ours_steps(ds, strategy, width, steps, device, seed=0):
-    "Train `steps` batches through `build_plan` + `train_plan` (the real fastai path); returns seconds."
+def ours_steps(ds, strategy, width, steps, device, seed=0, precision='fp32'):
+    "Train `steps` batches through `build_plan` + `train_plan` (the real fastai path) in `precision`; returns seconds."
     from imbalance_study.core import Budget
     from imbalance_study.train import RunConfig, build_plan, train_plan
     n = 64 * (steps + 2)
-    cfg = RunConfig('retinamnist', 'full', seed=seed, budget='tiny', width=width, **strategy)
+    cfg = RunConfig('retinamnist', 'full', seed=seed, budget='tiny', width=width, precision=precision, **strategy)
     plan = build_plan(cfg, data=ds, device=device)
     plan.budget = Budget('bench', width, 0, n, ((n, n),), 1, 64)
     from fastai.callback.core import Callback
@@ -108,21 +113,20 @@ def ours_steps(ds, strategy, width, steps, device, seed=0):
     train_plan(plan, progress=False)
     return clock.t1 - clock.t0
 
-def peak_rss_of_smoke_run():
+def peak_rss_of_smoke_run(precision):
     "Peak resident memory (MiB) of a child process doing one smoke-budget run on generated data."
     code = ("import resource, tempfile, torch; torch.set_num_threads(1);"
             "from imbalance_study.data import write_fake_dataset, load_dataset;"
             "from imbalance_study.train import run, RunConfig; import imbalance_study;"
             "r = tempfile.mkdtemp(); write_fake_dataset('retinamnist', r, train_counts=[486,128,206,194,66]);"
-            "from imbalance_study.core import BUDGETS;"
-            "run(RunConfig('retinamnist','long_tail', budget='smoke', augment='trivialaugment' if 'augment' in imbalance_study.STRATEGIES else 'none'), data=load_dataset('retinamnist', root=r), progress=False);"
+            f"run(RunConfig('retinamnist','long_tail', budget='smoke', augment='trivialaugment', precision='{precision}'), data=load_dataset('retinamnist', root=r), progress=False);"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else f"failed: {out.stderr[-300:]}"
 
-def concurrent_runs(name, n, args):
-    "Start `n` processes each training `name` through our path at once; returns (seconds per process, wall seconds)."
-    cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--variants', name, '--device', args.device,
+def concurrent_runs(name, n, args, precision):
+    "Start `n` processes each training `name` through our path at once; returns (seconds per process, wall seconds, peak GPU MiB)."
+    cmd = [sys.executable, os.path.abspath(__file__), '--worker', '--variants', name, '--device', args.device, '--precisions', precision,
            '--width', str(args.width), '--steps', str(args.steps)] + (['--threads', str(args.threads)] if args.threads else [])
     t0 = time.perf_counter()
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(n)]
@@ -133,47 +137,128 @@ def concurrent_runs(name, n, args):
     res = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
     return [r['seconds'] for r in res], wall, max(r['peak_gpu_mib'] for r in res)
 
+# ---------------------------------------------------------------- start-up cost of one grid run
+def import_seconds(module, repeats=3):
+    "Median seconds to import `module` in a fresh interpreter."
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    ts = [float(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()[-1])
+          for _ in range(repeats)]
+    return statistics.median(ts)
+
+def startup_overhead(root, repeats=2, device='cpu'):
+    "Median seconds a papermill run spends outside `run()` (kernel start, imports, writing the record), and inline."
+    from imbalance_study.executors import execute_run
+    from imbalance_study.train import RunConfig
+    cfg = RunConfig('retinamnist', 'long_tail', budget='tiny', seed=0).canonical()
+    out = {}
+    for mode in ('papermill', 'inline'):
+        o = [execute_run(cfg, mode=mode, device=device, data_root=root) for _ in range(repeats)]
+        bad = [x['error'] for x in o if x['status'] != 'done']
+        if bad: raise RuntimeError(f"{mode} run failed: {bad[0]}")
+        out[mode] = statistics.median(x['overhead_s'] for x in o)
+    return out
+
+# ---------------------------------------------------------------- the 112-configuration smoke grid, projected
+def _family(strategy:dict) -> str:
+    if strategy.get('ham'): return 'trivialaugment+ham'
+    if strategy.get('augment', 'none') != 'none': return 'trivialaugment'
+    return 'baseline'
+
+def project_grid(speedup:dict, overhead_s:float, slots=2):
+    """Projected wall time (s) of the 112-configuration RetinaMNIST long_tail smoke grid on `slots` slots: each run's
+    training time in the committed fp32 grid divided by the measured bf16/fp32 ratio of its closest measured strategy
+    (HAM, augmentation, or the baseline), plus the measured start-up overhead, scheduled longest first."""
+    from imbalance_study.store import ResultsStore
+    from imbalance_study.train import RunConfig
+    from imbalance_study.cost import makespan
+    if not COMMITTED_GRID.exists(): return None
+    with ResultsStore(COMMITTED_GRID, readonly=True) as s: rows = s.rows('done')
+    fp32 = [r['wall_time_s'] + (r['overhead_s'] or 0) for r in rows]
+    fam = [_family(RunConfig(**r['config']).strategies()) for r in rows]
+    bf16 = [r['wall_time_s'] / speedup.get(f, speedup['baseline']) + overhead_s for r, f in zip(rows, fam)]
+    return dict(n_runs=len(rows), fp32_lpt_s=makespan(sorted(fp32, reverse=True), slots),
+                bf16_lpt_s=makespan(sorted(bf16, reverse=True), slots), bf16_lower_bound_s=sum(bf16) / slots, slots=slots)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--device', default='cpu'); ap.add_argument('--width', type=int, default=16)
     ap.add_argument('--steps', type=int, default=30); ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--variants', nargs='*', default=None, help=f"subset of {list(VARIANTS)}")
-    ap.add_argument('--no-memory', action='store_true'); ap.add_argument('--threads', type=int, default=None)
-    ap.add_argument('--concurrent', type=int, default=0, help='also time N concurrent runs of ours (processes) per variant')
+    ap.add_argument('--precisions', nargs='+', default=['fp32', 'bf16'], choices=['fp32', 'bf16'], help='precisions of our path to measure')
+    ap.add_argument('--no-memory', action='store_true'); ap.add_argument('--no-startup', action='store_true')
+    ap.add_argument('--no-projection', action='store_true'); ap.add_argument('--threads', type=int, default=None)
+    ap.add_argument('--concurrent', type=int, nargs='*', default=[], help='also time N concurrent runs of ours (processes) per variant, for each N')
+    ap.add_argument('--quick', action='store_true', help='every part with 3 steps and 1 repeat: checks the script, measures nothing')
+    ap.add_argument('--out', default=None, help='also write every figure to this JSON file')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)  # one timed run of ours, JSON on stdout
     args = ap.parse_args()
+    if args.quick: args.steps, args.repeats = 3, 1
     if args.threads: torch.set_num_threads(args.threads)
     import imbalance_study
     device = torch.device(args.device)
-    ds = fake_data(tempfile.mkdtemp())
+    root = tempfile.mkdtemp()
+    ds = fake_data(root)
     if args.worker:
-        secs = ours_steps(ds, VARIANTS[args.variants[0]], args.width, args.steps, device)
+        secs = ours_steps(ds, VARIANTS[args.variants[0]], args.width, args.steps, device, precision=args.precisions[0])
         peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == 'cuda' else 0.
         print(json.dumps(dict(seconds=secs, peak_gpu_mib=peak))); return
     names = args.variants or list(VARIANTS)
     names = [n for n in names if all(k in imbalance_study.STRATEGIES for k, v in VARIANTS[n].items() if v not in (False, 'none'))]
-    print(f"# evidence: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, torch {torch.__version__}, "
-          f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else platform.processor() or platform.machine()}), "
-          f"threads {torch.get_num_threads()}, ResNet-18 width {args.width}, batch 64, 28 px RGB generated data, "
-          f"{args.steps} timed steps x {args.repeats} repeats (median), alternating reference/ours")
-    rows = []
+    from imbalance_study.core import native_bf16
+    figures = dict(device=str(device), threads=torch.get_num_threads(), width=args.width, steps=args.steps, repeats=args.repeats,
+                   torch=torch.__version__, native_bf16=native_bf16(device), strategies={})
+    print(f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, torch {torch.__version__}, "
+          f"device {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else platform.processor() or platform.machine()}; "
+          f"native bf16: {figures['native_bf16']}), threads {torch.get_num_threads()}, ResNet-18 width {args.width}, batch 64, "
+          f"28 px RGB generated data, {args.steps} timed steps x {args.repeats} repeats (median), alternating reference / ours per precision"
+          + (" [--quick: a dry run, the figures mean nothing]" if args.quick else ''))
+    cols = ['reference'] + [f'ours {p}' for p in args.precisions]
+    print(f"{'strategy (samples/s)':50s}" + ''.join(f"{c:>13s}" for c in cols) + ''.join(f"{r:>16s}" for r in
+          ([f'{p}/reference' for p in args.precisions] + (['bf16/fp32'] if len(args.precisions) == 2 else []))), flush=True)
+    speedup = {}
     for name in names:
-        ref_t, our_t = [], []
+        times = {c: [] for c in cols}
         for rep in range(args.repeats):
-            ref_t.append(reference_steps(ds, VARIANTS[name], args.width, args.steps, device, rep))
-            our_t.append(ours_steps(ds, VARIANTS[name], args.width, args.steps, device, rep))
-        ref_sps, our_sps = 64 * args.steps / statistics.median(ref_t), 64 * args.steps / statistics.median(our_t)
-        rows.append((name, ref_sps, our_sps, our_sps / ref_sps))
-        print(f"{name:52s} reference {ref_sps:8.1f} samples/s   ours {our_sps:8.1f} samples/s   ratio {our_sps / ref_sps:5.2f}x", flush=True)
-        if args.concurrent > 1:
-            secs, wall, peak = concurrent_runs(name, args.concurrent, args)
-            per_run = [64 * args.steps / s_ for s_ in secs]
-            print(f"{'':52s} {args.concurrent} concurrent runs of ours: {statistics.median(per_run):8.1f} samples/s per run, "
-                  f"{sum(per_run):8.1f} in aggregate ({sum(per_run) / our_sps:4.2f}x one run alone; "
-                  f"{args.concurrent * 64 * (args.steps + 2) / wall:.1f} over the whole wall time incl. start-up)"
-                  + (f", peak GPU memory per run {peak:.0f} MiB" if device.type == 'cuda' else ''), flush=True)
+            times['reference'].append(reference_steps(ds, VARIANTS[name], args.width, args.steps, device, rep))
+            for p in args.precisions: times[f'ours {p}'].append(ours_steps(ds, VARIANTS[name], args.width, args.steps, device, rep, p))
+        sps = {c: 64 * args.steps / statistics.median(t) for c, t in times.items()}
+        ratios = [sps[f'ours {p}'] / sps['reference'] for p in args.precisions]
+        if len(args.precisions) == 2: ratios.append(sps['ours bf16'] / sps['ours fp32']); speedup[name] = ratios[-1]
+        figures['strategies'][name] = dict(samples_per_s=sps, ratios=dict(zip([f'{p}/reference' for p in args.precisions] + ['bf16/fp32'], ratios)))
+        print(f"{name:50s}" + ''.join(f"{sps[c]:13.1f}" for c in cols) + ''.join(f"{r:15.2f}x" for r in ratios), flush=True)
+        for n in args.concurrent:
+            for p in args.precisions:
+                secs, wall, peak = concurrent_runs(name, n, args, p)
+                per_run = [64 * args.steps / s_ for s_ in secs]
+                figures['strategies'][name].setdefault('concurrent', {})[f'{n} {p}'] = dict(
+                    per_run=statistics.median(per_run), aggregate=sum(per_run), peak_gpu_mib=peak, wall_s=wall)
+                print(f"{'':4s}{n:2d} concurrent runs, ours {p}: {statistics.median(per_run):8.1f} samples/s per run, "
+                      f"{sum(per_run):9.1f} in aggregate ({sum(per_run) / sps[f'ours {p}']:5.2f}x one run alone)"
+                      + (f", peak GPU memory per run {peak:.0f} MiB" if device.type == 'cuda' else ''), flush=True)
     if device.type == 'cuda':
-        print(f"peak GPU memory (this process, all runs): {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
-    if not args.no_memory: print(f"peak resident memory of one smoke run (child process): {peak_rss_of_smoke_run()} MiB")
+        figures['peak_gpu_mib_this_process'] = torch.cuda.max_memory_allocated() / 2**20
+        print(f"peak GPU memory (this process, all runs): {figures['peak_gpu_mib_this_process']:.0f} MiB")
+    if not args.no_startup:
+        imp = {m: import_seconds(m, 1 if args.quick else 3) for m in ('torch', 'fastai.learner', 'imbalance_study', 'diffusers', 'ray')}
+        over = startup_overhead(root, 1 if args.quick else 2, args.device)
+        figures['startup'] = dict(import_s=imp, overhead_s=over)
+        print(f"start-up: import (fresh interpreter, median) " + ', '.join(f"{m} {t:.2f}s" for m, t in imp.items())
+              + f" (imbalance_study imports neither diffusers nor ray until they are used)")
+        print(f"start-up: seconds of a grid run outside run() (tiny run, median): papermill {over['papermill']:.2f}s, inline {over['inline']:.2f}s")
+    if not args.no_projection and len(args.precisions) == 2 and 'baseline' in speedup:
+        pr = project_grid(speedup, figures.get('startup', {}).get('overhead_s', {}).get('papermill', 8.))
+        if pr:
+            figures['projection'] = pr
+            print(f"projected wall time of the {pr['n_runs']}-configuration RetinaMNIST long_tail smoke grid on {pr['slots']} slots "
+                  f"(committed fp32 run times / the measured bf16/fp32 ratio of the closest strategy, + measured start-up; longest first): "
+                  f"fp32 {pr['fp32_lpt_s'] / 60:.1f} min (the committed run times replayed), bf16 {pr['bf16_lpt_s'] / 60:.1f} min "
+                  f"(lower bound {pr['bf16_lower_bound_s'] / 60:.1f} min). Assumes two concurrent runs keep these ratios.")
+    if not args.no_memory:
+        figures['peak_rss_mib'] = {p: peak_rss_of_smoke_run(p) for p in args.precisions} if not args.quick else {}
+        for p, m in figures['peak_rss_mib'].items(): print(f"peak resident memory of one smoke run with trivialaugment ({p}, child process): {m} MiB")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(figures, indent=1, default=str))
+        print(f"wrote {args.out}")
 
 if __name__ == '__main__': main()

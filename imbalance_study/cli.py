@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument('--plugin', action='append', default=[], metavar='MODULE', help='import MODULE first (registers extra strategies); repeatable')
     g.add_argument('--skip-unregistered', action='store_true', help='leave out runs needing a strategy nobody registered (default: error)')
     g.add_argument('--no-retry-failed', action='store_true', help='keep failed runs failed instead of running them again')
-    g.add_argument('--reset-running', action='store_true', help="redo every 'running' run (its driver died on another host)")
+    g.add_argument('--reset-running', action='store_true', help="also take over 'running' runs of drivers on other hosts (they cannot be proved dead from here); a live driver on this host is never overruled")
     g.add_argument('--dry-run', action='store_true', help='list what would run, run nothing')
     g.add_argument('--no-progress', action='store_true', help='no progress bar')
     s = sub.add_parser('status', help='runs per status, results per strategy, errors', description='Where a store stands.')
@@ -121,6 +121,9 @@ def cmd_grid(a) -> int:
     if s.ran: print(f"slots busy {100 * s.utilisation:.1f}% of the wall time ({s.slots} slots); idle at the tail {s.tail_idle_s:.0f} slot-seconds; "
                     f"projected {s.projected_s:.0f}s")
     for lbl, d, p, seed, err in s.failed: print(f"FAILED {d}/{p} {lbl} seed {seed}: {err}")
+    held = store.held()
+    if held: print(f"{sum(held.values())} run(s) are held by other drivers ({', '.join(f'{o}: {n}' for o, n in held.items())}); "
+                   "they finish there. A driver on another host that died: rerun with --reset-running.")
     store.close()
     return 0 if s.ok else 1
 

@@ -193,12 +193,19 @@ class ResultsStore:
         return out
 
     def reset_stale(self, force:bool=False) -> list:
-        "Put `running` runs whose driver is dead (or all of them, with `force`) back to `pending`; returns their keys."
+        "Put `running` runs whose driver is provably dead (with `force`, also those of drivers on other hosts) back to `pending`; returns their keys."
         stale = [r['key'] for r in self.con.execute("SELECT key, owner FROM runs WHERE status = 'running'")
-                 if force or (r['owner'] != self.owner and owner_alive(r['owner']) is False)]
+                 if r['owner'] != self.owner and (owner_alive(r['owner']) is False or (force and owner_alive(r['owner']) is None))]
         with self.transaction() as con:
             for k in stale: con.execute("UPDATE runs SET status = 'pending', owner = NULL WHERE key = ? AND status = 'running'", (k,))
         return stale
+
+    def held(self) -> dict:
+        "`running` runs held by other drivers that are alive on this host or on another host (unknown): owner -> count."
+        out = {}
+        for r in self.con.execute("SELECT owner FROM runs WHERE status = 'running'"):
+            if r['owner'] != self.owner and owner_alive(r['owner']) is not False: out[r['owner']] = out.get(r['owner'], 0) + 1
+        return out
 
     def claim(self, key:str, executor:str|None=None, retry_failed:bool=True) -> bool:
         "Mark `key` as `running` by this driver if it is `pending` (or `failed`, with `retry_failed`); False if it is not."

@@ -16,7 +16,8 @@ from fastai.callback.core import Callback, TrainEvalCallback, CancelFitException
 from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from tqdm.auto import tqdm
-from .core import set_seed, make_generator, default_device, get_budget, Budget, library_versions, git_commit, PRECISIONS, resolve_precision
+from .core import (set_seed, make_generator, default_device, get_budget, Budget, BUDGETS, library_versions, git_commit,
+                                   PRECISIONS, resolve_precision)
 from .data import ImageDataset, Split, load_dataset, dataset_info
 from .profiles import make_profile, class_groups, PROFILE_NAMES
 from .models import resnet18_small, channel_stats
@@ -24,9 +25,10 @@ from .metrics import classification_metrics
 from .losses import WeightedCrossEntropy
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'AUGMENT_TIERS', 'FAMILY_FIELDS', 'ShuffleSampler', 'TensorLoader', 'predict', 'evaluate_model',
-           'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan', 'Strategy', 'register_strategy', 'RunConfig',
-           'DeviceFastPath', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
+__all__ = ['STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'ShuffleSampler', 'TensorLoader', 'predict',
+           'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan', 'Strategy', 'register_strategy',
+           'RunConfig', 'DeviceFastPath', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies',
+           'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -179,6 +181,12 @@ def register_strategy(name:str, apply, order:int, doc:str=''):
 
 # %% ../nbs/08_train.ipynb #16f82b03
 AUGMENT_TIERS = ('none', 'classical', 'randaugment', 'trivialaugment')
+MAX_SEED = 2**31 - 1   # seeds (and profile seeds) fit torch, NumPy and SQLite alike
+
+def _check_int(name:str, v, lo:int, hi:int|None=None):
+    "Raise a `ValueError` unless `v` is an int (not a bool) in [lo, hi]."
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+        raise ValueError(f"{name} must be an integer in [{lo}, {'inf' if hi is None else hi}], got {v!r}.")
 FAMILY_FIELDS = ('augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema')
 
 @dataclass
@@ -213,9 +221,12 @@ class RunConfig:
         if self.method is not None and self.method not in STRATEGIES:
             methods = sorted(k for k in STRATEGIES if k not in FAMILY_FIELDS)
             raise ValueError(f"Unknown method {self.method!r}; registered methods are {methods} (import imbalance_study to register them all).")
+        if self.method is None and self.method_args:
+            raise ValueError(f"method_args {self.method_args!r} given without a method: set method, or leave method_args empty.")
+        if not isinstance(self.method_args, dict): raise ValueError(f"method_args must be a dict, got {self.method_args!r}.")
         get_budget(self.budget)
-        if not isinstance(self.seed, int) or self.seed < 0: raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
-        if self.width is not None and (not isinstance(self.width, int) or self.width < 1): raise ValueError(f"width must be a positive integer, got {self.width!r}.")
+        _check_int('seed', self.seed, 0, MAX_SEED); _check_int('profile_seed', self.profile_seed, 0, MAX_SEED)
+        if self.width is not None: _check_int('width', self.width, 1, 4096)
         if self.precision not in PRECISIONS: raise ValueError(f"Unknown precision {self.precision!r}; valid precisions are {list(PRECISIONS)}.")
         return self
 
@@ -230,8 +241,10 @@ class RunConfig:
         return on
 
     def canonical(self) -> dict:
-        "The config as a plain dict with sorted keys, `precision='auto'` resolved on this machine's default device."
-        return json.loads(json.dumps(asdict(self.resolved()), sort_keys=True))
+        "The config as a plain dict with sorted keys: `precision='auto'` resolved here, a width equal to the budget's as None."
+        d = asdict(self.resolved())
+        if d['width'] is not None and d['budget'] in BUDGETS and d['width'] == BUDGETS[d['budget']].width: d['width'] = None
+        return json.loads(json.dumps(d, sort_keys=True))
 
     def key(self) -> str:
         "A stable hash of the canonical config (seed, budget and precision included; fp32 runs keep their pre-precision keys)."

@@ -34,6 +34,7 @@ def test_report_html_is_self_contained(report):
     for s in ('Figure 2', 'Figure 3', 'Table 1', 'Table 2', 'Table 3', 'Table 6', 'Per-class F1 of retinamnist', 'Split: test'):
         assert s in html, s
     assert 'Synthetic test data.' in html and '333 finished runs' in html and '3 failed' in html
+    assert 'Training precision: not recorded in these results' in html      # synthetic results have no precision column
     assert re.search(r'<h1[^>]*>Training strategies under data scarcity: results', html)   # the title, even for the site-page run
     assert '<title>Training strategies under data scarcity: results</title>' in html
 
@@ -64,3 +65,14 @@ def test_report_in_browser(report, tmp_path):
     subprocess.run(args + [f'--screenshot={shot}', report.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000                  # a rendered page, not a blank one
     print(f'screenshot: {shot}')
+
+def test_report_says_the_training_precision(tmp_path):
+    "A results table with a precision column: the report counts runs per precision and flags configurations that mix them."
+    from imbalance_study.analysis import synthetic_results
+    from imbalance_study.report import render_report
+    df = synthetic_results()
+    df['precision'] = ['bf16' if i % 3 else 'fp32' for i in range(len(df))]
+    html = render_report(df, tmp_path/'p.html').read_text()
+    from imbalance_study.analysis import FINISHED
+    n16 = int((df[df.status.isin(FINISHED)].precision == 'bf16').sum())
+    assert f'<strong>bf16</strong> ({n16} runs)' in html and 'Mixed precision' in html
