@@ -239,7 +239,7 @@ def apply_aduni(plan:TrainPlan, args:dict):
                           'schedule': repr(sched), 'schedule_total_samples': sched.total}
     plan.cbs.append(AdUniCallback(plan.loss_func, sched, plan.generator(2), aug, plan.info))
 
-register_strategy('aduni', apply_aduni, order=50, doc="AdUni: AduC loss on two views, alpha schedule, samplers (Cong et al. 2022)")
+register_strategy('aduni', apply_aduni, order=50, doc="AdUni: AduC loss on two views, alpha schedule, samplers (Cong et al. 2022)", args=ADUNI_DEFAULTS)
 
 # %% ../nbs/22_aduni.ipynb #47ef49f7
 class NormedLinear(nn.Module):
@@ -262,8 +262,8 @@ def apply_ldam(plan:TrainPlan, args:dict):
     plan.loss_func = ClassCountLoss(ldam_loss, plan.data.counts(), max_m=a['max_m'], s=a['s']).to(plan.device)
     plan.sampler = make_sampler(a['sampler'], plan)
 
-register_strategy('balanced_softmax', apply_balanced_softmax, order=50, doc="Balanced Softmax loss (Ren et al. 2020)")
-register_strategy('ldam', apply_ldam, order=50, doc="LDAM loss with a cosine classifier (Cao et al. 2019)")
+register_strategy('balanced_softmax', apply_balanced_softmax, order=50, doc="Balanced Softmax loss (Ren et al. 2020)", args={'sampler'})
+register_strategy('ldam', apply_ldam, order=50, doc="LDAM loss with a cosine classifier (Cao et al. 2019)", args={'sampler', 'max_m', 's', 'normed'})
 
 # %% ../nbs/22_aduni.ipynb #a8175d20
 def crt_budget(budget:Budget, fraction:float=0.2, n_evals:int=10) -> tuple:
@@ -306,4 +306,4 @@ def apply_crt(plan:TrainPlan, args:dict):
     plan.info['crt_switch_at'] = s1
     plan.cbs.append(CRTCallback(s1, stage2, plan.info))
 
-register_strategy('crt', apply_crt, order=50, doc="cRT: instance-sampled CE, then class-balanced classifier re-training (Kang et al. 2020)")
+register_strategy('crt', apply_crt, order=50, doc="cRT: instance-sampled CE, then class-balanced classifier re-training (Kang et al. 2020)", args={'crt_fraction'})

@@ -160,7 +160,7 @@ def apply_cb_loss(plan:TrainPlan, args:dict):
     plan.loss_func = WeightedCrossEntropy(w).to(plan.device)
     _finish(plan, 'cb_loss', args, beta=beta, weights=[round(v, 6) for v in w.tolist()])
 
-register_strategy('balanced_mixup', apply_balanced_mixup, 50, "Balanced-MixUp (alpha)")
-register_strategy('sampling', apply_sampling, 50, "instance / class / square-root sampling (q)")
-register_strategy('focal', apply_focal, 50, "focal loss (phi, alpha)")
-register_strategy('cb_loss', apply_cb_loss, 50, "class-balanced cross-entropy (beta)");
+register_strategy('balanced_mixup', apply_balanced_mixup, 50, "Balanced-MixUp (alpha)", args={'alpha'} | _COMMON)
+register_strategy('sampling', apply_sampling, 50, "instance / class / square-root sampling (q)", args={'q'} | _COMMON)
+register_strategy('focal', apply_focal, 50, "focal loss (phi, alpha)", args={'phi', 'alpha'} | _COMMON)
+register_strategy('cb_loss', apply_cb_loss, 50, "class-balanced cross-entropy (beta)", args={'beta'} | _COMMON);

@@ -6,7 +6,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/cli.html.md"""
 
 # %% ../nbs/33_cli.ipynb #5196ce87
 from __future__ import annotations
-import argparse, importlib, sys, tempfile
+import argparse, importlib, os, sys, tempfile
 from pathlib import Path
 import pandas as pd
 from .core import data_root as _data_root, PRECISIONS, resolve_precision
@@ -14,7 +14,7 @@ from .grid import grid_configs, check_data, missing_strategies, select_strategie
 from .train import RunConfig
 from .store import ResultsStore
 from .cost import CostModel, lpt_order, makespan
-from .executors import LocalExecutor, RayExecutor, run_grid, summary_table
+from .executors import LocalExecutor, RayExecutor, run_grid, summary_table, StoreWriteError
 from .report import report_arguments, report_from_args
 
 # %% auto #0
@@ -72,7 +72,28 @@ def _check_writable(folder:Path, what:str):
         with tempfile.NamedTemporaryFile(dir=folder): pass
     except OSError as e: raise PermissionError(f"Cannot write the {what} folder {str(folder)!r} ({e}).") from e
 
+def _check_devices(devices):
+    import torch
+    for d in devices:
+        try: dev = torch.device(d)
+        except (RuntimeError, TypeError) as e: raise ValueError(f"--devices: {d!r} is not a device name ({e}); e.g. cpu, cuda:0.") from e
+        if dev.type == 'cuda' and (dev.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f"--devices: {d!r} does not exist here ({torch.cuda.device_count()} CUDA GPU(s) visible).")
+        if dev.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"--devices: {d!r}: use cpu, cuda:N or mps.")
+
+def _check_grid_args(a):
+    "Refuse out-of-range numbers and missing devices before anything is created."
+    n_cpu = os.cpu_count() or 1
+    if a.threads < 1 or a.threads > n_cpu: raise ValueError(f"--threads must be in [1, {n_cpu}] (this machine's CPUs), got {a.threads}.")
+    if a.workers is not None and not 1 <= a.workers <= max(n_cpu, 1) * 4:
+        raise ValueError(f"--workers must be in [1, {4 * n_cpu}] (runs in flight; this machine has {n_cpu} CPUs), got {a.workers}.")
+    if a.executor == 'local' and a.workers and a.workers * a.threads > n_cpu and not a.devices:
+        print(f"note: {a.workers} runs x {a.threads} threads on {n_cpu} CPUs: runs will share cores (each slower, numbers unchanged)")
+    if a.runs_per_gpu < 1: raise ValueError(f"--runs-per-gpu must be >= 1, got {a.runs_per_gpu}.")
+    if a.devices: _check_devices(a.devices)
+
 def cmd_grid(a) -> int:
+    _check_grid_args(a)
     importlib.import_module('imbalance_study')   # registers the package's strategies
     _import_plugins(a.plugin)
     precision = resolve_precision(a.precision, a.devices[0] if a.devices else None)   # what the runs will train in
@@ -111,8 +132,16 @@ def cmd_grid(a) -> int:
     print(f"executor: {ex.name}, {ex.slots} slot(s), mode {a.mode}" + (f", devices {ex.devices}" if a.executor == 'local' else ''))
     print(f"projected wall time: {makespan([model.expected_s(c) for c in lpt_order(todo, model)], ex.slots) / 60:.1f} min "
           f"(cost model fitted to {model.n_fitted} finished runs); longest expected runs first")
-    s = run_grid(configs, store, ex, artifacts=artifacts, retry_failed=not a.no_retry_failed, reset_running=a.reset_running,
-                 progress=not a.no_progress, cost_model=CostModel())
+    try: s = run_grid(configs, store, ex, artifacts=artifacts, retry_failed=not a.no_retry_failed, reset_running=a.reset_running,
+                      progress=not a.no_progress, cost_model=CostModel())
+    except KeyboardInterrupt:
+        c = store.counts([c.key() for c in configs])
+        print(f"\nimbalance-study grid: interrupted. {c['done']} of {len(configs)} runs are done and kept in {store_path}; the runs "
+              "in flight were stopped and given back. Rerun the same command to resume.", file=sys.stderr)
+        return 130
+    except StoreWriteError as e:
+        print(f"imbalance-study grid: error: {e}", file=sys.stderr)
+        return 1
     with pd.option_context('display.width', 200, 'display.max_rows', 500, 'display.max_columns', 20):
         print(summary_table(store, [c.key() for c in configs]).to_string())
     print(f"\n{s.counts['done']} done, {s.counts['failed']} failed, {s.counts['pending'] + s.counts['running']} not finished "

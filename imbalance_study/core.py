@@ -17,7 +17,8 @@ warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', c
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'DATA_ENV', 'DEFAULT_DATA_ROOT', 'BUDGETS', 'set_seed', 'make_generator', 'default_device',
-           'native_bf16', 'resolve_precision', 'data_root', 'Budget', 'get_budget', 'library_versions', 'git_commit']
+           'native_bf16', 'resolve_precision', 'data_root', 'check_output_file', 'Budget', 'get_budget',
+           'library_versions', 'git_commit']
 
 # %% ../nbs/00_core.ipynb #6dc7dc34
 def set_seed(seed:int, # the run's seed
@@ -75,6 +76,22 @@ def data_root(root=None # explicit folder; wins over the environment
     if root is not None: return Path(root).expanduser()
     if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]).expanduser()
     return DEFAULT_DATA_ROOT
+
+# %% ../nbs/00_core.ipynb #57fd94f9
+def check_output_file(path, # a file about to be written
+                      what:str='output', # what it is, for the message
+                      suffixes=None) -> Path: # allowed suffixes, e.g. ('.csv', '.parquet')
+    "`path` as a `Path` if a file can be written there (its folder is made); else a clear `ValueError`/`PermissionError`."
+    path = Path(path).expanduser()
+    if path.is_dir(): raise ValueError(f"The {what} {str(path)!r} is a folder; give a file name, e.g. {str(path/('out' + (suffixes[0] if suffixes else '')))!r}.")
+    if suffixes and path.suffix not in suffixes: raise ValueError(f"The {what} must end in {' or '.join(suffixes)}, got {path.name!r}.")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, 'a'): pass
+        if not existed: path.unlink()
+    except OSError as e: raise PermissionError(f"Cannot write the {what} {str(path)!r} ({e.strerror or e}); choose a writable place.") from e
+    return path
 
 # %% ../nbs/00_core.ipynb #e4b3bb73
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import numpy as np, torch
 from .core import data_root, DATA_ENV
 
 # %% auto #0
-__all__ = ['CIFAR10_CLASSES', 'STUDY_DATASETS', 'CIFAR10_VAL_PER_CLASS', 'CIFAR10_VAL_SEED', 'DatasetInfo', 'dataset_info',
-           'Split', 'ImageDataset', 'to_image_tensor', 'to_label_tensor', 'DatasetNotFoundError', 'load_dataset',
-           'write_fake_dataset']
+__all__ = ['CIFAR10_CLASSES', 'STUDY_DATASETS', 'CIFAR10_VAL_PER_CLASS', 'CIFAR10_VAL_SEED', 'GENERATED_KEY', 'DatasetInfo',
+           'dataset_info', 'Split', 'ImageDataset', 'to_image_tensor', 'to_label_tensor', 'DatasetNotFoundError',
+           'DatasetFileError', 'load_dataset', 'write_fake_dataset']
 
 # %% ../nbs/01_data.ipynb #ce95db23
 @dataclass(frozen=True)
@@ -112,6 +112,40 @@ CIFAR10_VAL_PER_CLASS = 500
 CIFAR10_VAL_SEED = 20240601
 
 class DatasetNotFoundError(FileNotFoundError): pass
+class DatasetFileError(ValueError):
+    "A dataset file that exists but is unreadable, or is not what its name says."
+
+GENERATED_KEY = 'imbalance_study_generated'   # written by `write_fake_dataset`: real split sizes and MD5 are not expected
+
+def _npz_keys(path:Path) -> set:
+    try:
+        with np.load(path) as f: return set(f.files)
+    except Exception as e:
+        raise DatasetFileError(f"{str(path)!r} exists but is not a readable .npz file ({type(e).__name__}: {e}): it is corrupt, "
+                               f"truncated or not an npz. Replace it with the real file.") from e
+
+def _md5(path:Path) -> str:
+    import hashlib
+    h = hashlib.md5()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    return h.hexdigest()
+
+# %% ../nbs/01_data.ipynb #0bd48672
+def _check_medmnist_file(info, path:Path, splits:dict, keys:set, notes:list):
+    "The split sizes of MedMNIST's `info.name` (a renamed file is named as what it is), then its MD5 (a warning)."
+    from medmnist import INFO
+    if GENERATED_KEY in keys: notes.append('generated data (write_fake_dataset): split sizes not checked'); return
+    want, got = dict(INFO[info.name]['n_samples']), {s: len(sp) for s, sp in splits.items()}
+    if got != want:
+        same = [k for k, v in INFO.items() if dict(v.get('n_samples', {})) == got]
+        raise DatasetFileError(f"{str(path)!r} holds {got} images per split, but MedMNIST's {info.name} (28 px) has {want}"
+                               + (f"; those are the sizes of {same}: the file is probably {same[0]}.npz renamed" if same else '')
+                               + ". Replace it with the real file.")
+    md5 = INFO[info.name].get('MD5')
+    if md5 and _md5(path) != md5:
+        notes.append(f'MD5 of {path.name} differs from MedMNIST\'s ({md5}); split sizes match')
+        warnings.warn(f"{path}: MD5 differs from MedMNIST's {md5} for {info.name} (the split sizes match); check the file's origin.")
 
 def _missing(name, root, files, extra=''):
     return DatasetNotFoundError(
@@ -127,16 +161,25 @@ def _load_medmnist(info, root, download):
     if not path.exists() and not download:
         raise _missing(info.name, root, [path.name], extra=" (or call with download=True when online)")
     if download: root.mkdir(parents=True, exist_ok=True)
+    keys = _npz_keys(path) if path.exists() else set()
+    need = {f'{s}_{k}' for s in ('train', 'val', 'test') for k in ('images', 'labels')}
+    if path.exists() and not need <= keys:
+        raise DatasetFileError(f"{str(path)!r} is an npz without MedMNIST's keys: missing {sorted(need - keys)} (it holds {sorted(keys)}).")
+    existed = path.exists()
     cls = getattr(medmnist, INFO[info.name]['python_class'])
     splits = {}
     for s in ('train', 'val', 'test'):
-        try: d = cls(split=s, root=str(root), download=download, size=28)
+        try: d = cls(split=s, root=str(root), download=download and not existed, size=28)
         except Exception as e:
+            if existed: raise DatasetFileError(f"{str(path)!r} exists but medmnist cannot read it ({type(e).__name__}: {e}).") from e
             raise _missing(info.name, root, [path.name], extra=f"; download failed: {e}") from e
         x = to_image_tensor(d.imgs, info, f"{s}_images")
         splits[s] = Split(x, to_label_tensor(d.labels, info, len(x), f"{s}_labels"))
-    return splits, str(path), []
+    notes = []
+    _check_medmnist_file(info, path, splits, keys or _npz_keys(path), notes)
+    return splits, str(path), notes
 
+# %% ../nbs/01_data.ipynb #c86e991a
 def _split_cifar_val(x, y, info):
     "Hold out `CIFAR10_VAL_PER_CLASS` per class from the official train set (fixed seed)."
     g = torch.Generator().manual_seed(CIFAR10_VAL_SEED)
@@ -150,34 +193,43 @@ def _split_cifar_val(x, y, info):
     keep = torch.ones(len(y), dtype=torch.bool); keep[val_idx] = False
     return Split(x[keep], y[keep]), Split(x[val_idx], y[val_idx])
 
+def _cifar_batches(root:Path, download:bool):
+    from torchvision.datasets import CIFAR10
+    arr = {}
+    for s, train in (('train', True), ('test', False)):
+        d = CIFAR10(str(root), train=train, download=download)
+        arr[s] = (np.asarray(d.data), np.asarray(d.targets))
+    return arr
+
+def _cifar_npz(path:Path):
+    keys = _npz_keys(path)
+    missing = [k for k in ('train_images', 'train_labels', 'test_images', 'test_labels') if k not in keys]
+    if missing: raise DatasetFileError(f"missing keys {missing}; expected MedMNIST-style keys train_images, train_labels, test_images, test_labels")
+    with np.load(path) as f: return {s: (f[f'{s}_images'], f[f'{s}_labels']) for s in ('train', 'test')}
+
 def _load_cifar10(info, root, download):
-    root = Path(root); notes = []
+    "CIFAR-10 from the first source that loads, in order: torchvision's batches, `cifar10.npz`, the lossy `cifar10_jpeg.npz`."
+    root = Path(root); notes, skipped = [], []
     batches = root/'cifar-10-batches-py'
-    if batches.exists() or download:
-        from torchvision.datasets import CIFAR10
-        arr = {}
-        for s, train in (('train', True), ('test', False)):
-            d = CIFAR10(str(root), train=train, download=download)
-            arr[s] = (np.asarray(d.data), np.asarray(d.targets))
-        src = str(batches)
+    sources = [(batches, lambda: _cifar_batches(root, download))] if batches.exists() or download else []
+    sources += [(root/fn, (lambda p=root/fn: _cifar_npz(p))) for fn in ('cifar10.npz', 'cifar10_jpeg.npz') if (root/fn).exists()]
+    for path, read in sources:
+        try: arr = read(); break
+        except Exception as e: skipped.append(f"{path}: {type(e).__name__}: {e}")
     else:
-        for fn in ('cifar10.npz', 'cifar10_jpeg.npz'):
-            if (root/fn).exists(): break
-        else: raise _missing('cifar10', root, ['cifar-10-batches-py/', 'cifar10.npz', 'cifar10_jpeg.npz'],
-                             extra=" (or call with download=True when online)")
-        with np.load(root/fn) as f:
-            missing = [k for k in ('train_images', 'train_labels', 'test_images', 'test_labels') if k not in f]
-            if missing: raise ValueError(f"{root/fn}: missing keys {missing}; expected MedMNIST-style keys train_images, train_labels, test_images, test_labels.")
-            arr = {s: (f[f'{s}_images'], f[f'{s}_labels']) for s in ('train', 'test')}
-        src = str(root/fn)
-        if fn == 'cifar10_jpeg.npz':
-            notes.append('lossy JPEG-derived CIFAR-10 copy: use for trends and speed only, not as an exact reproduction')
-            warnings.warn(f"Using {src}: a lossy JPEG-derived copy of CIFAR-10. Results from it are not an exact reproduction of published CIFAR-10 numbers.")
+        if skipped: raise DatasetFileError("No readable CIFAR-10 source in " + repr(str(root)) + "; tried, in order: " + '; '.join(skipped))
+        raise _missing('cifar10', root, ['cifar-10-batches-py/', 'cifar10.npz', 'cifar10_jpeg.npz'], extra=" (or call with download=True when online)")
+    src, fn = str(path), path.name
+    if skipped: notes.append('skipped ' + '; '.join(skipped))
+    if fn == 'cifar10_jpeg.npz':
+        notes.append('lossy JPEG-derived CIFAR-10 copy: use for trends and speed only, not as an exact reproduction')
+        warnings.warn(f"Using {src}: a lossy JPEG-derived copy of CIFAR-10. Results from it are not an exact reproduction of published CIFAR-10 numbers.")
     x = to_image_tensor(arr['train'][0], info, 'train_images')
     train, val = _split_cifar_val(x, to_label_tensor(arr['train'][1], info, len(x), 'train_labels'), info)
     xt = to_image_tensor(arr['test'][0], info, 'test_images')
     return dict(train=train, val=val, test=Split(xt, to_label_tensor(arr['test'][1], info, len(xt), 'test_labels'))), src, notes
 
+# %% ../nbs/01_data.ipynb #1ee0ec44
 def load_dataset(name:str, # 'cifar10' or a MedMNIST 2D flag ('retinamnist', 'organcmnist', ...)
                  root=None, # folder with the files; default `$IMBALANCE_STUDY_DATA`, else the cache folder
                  download:bool=False, # fetch missing files (needs internet)
@@ -187,6 +239,8 @@ def load_dataset(name:str, # 'cifar10' or a MedMNIST 2D flag ('retinamnist', 'or
     root = data_root(root)
     loader = _load_cifar10 if info.source == 'cifar10' else _load_medmnist
     splits, src, notes = loader(info, root, download)
+    empty = [s for s, sp in splits.items() if len(sp) == 0]
+    if empty: raise DatasetFileError(f"{src}: the {' and '.join(empty)} split(s) of {name} hold no images; every split needs some.")
     return ImageDataset(info, splits['train'], splits['val'], splits['test'], source_file=src, notes=notes)
 
 # %% ../nbs/01_data.ipynb #8e53d42d
@@ -210,5 +264,5 @@ def write_fake_dataset(name:str, # dataset whose format and shape to imitate
         if name == 'cifar10' and s == 'val': continue
         arrs[f'{s}_images'], arrs[f'{s}_labels'] = make(counts, default)
     path = root/('cifar10.npz' if name == 'cifar10' else f'{name}.npz')
-    np.savez_compressed(path, **arrs)
+    np.savez_compressed(path, **arrs, **{GENERATED_KEY: np.array(1)})
     return path

@@ -6,7 +6,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/executors.html.md"""
 
 # %% ../nbs/32_executors.ipynb #b4f3d23a
 from __future__ import annotations
-import importlib, json, os, re, socket, tempfile, time, traceback
+import importlib, json, os, re, socket, sqlite3, tempfile, time, traceback
 import concurrent.futures as cf
 import multiprocessing as mp
 from dataclasses import dataclass, field
@@ -18,8 +18,8 @@ from .store import ResultsStore, _now
 from .cost import CostModel, lpt_order, makespan
 
 # %% auto #0
-__all__ = ['TEMPLATE', 'template_path', 'execute_run', 'LocalExecutor', 'RayExecutor', 'artifact_name', 'GridSummary', 'run_grid',
-           'summary_table']
+__all__ = ['TEMPLATE', 'SCRATCH_PREFIX', 'template_path', 'clean_scratch', 'execute_run', 'LocalExecutor', 'RayExecutor',
+           'artifact_name', 'StoreWriteError', 'GridSummary', 'run_grid', 'summary_table']
 
 # %% ../nbs/32_executors.ipynb #032a33e6
 TEMPLATE = 'run_experiment.ipynb'
@@ -38,6 +38,17 @@ def _params(config:dict, device, threads, data_root, plugins, result_path) -> di
                 data_root=None if data_root is None else str(data_root), plugins=json.dumps(list(plugins)), result_path=str(result_path))
 
 def _oneline(s:str) -> str: return ' '.join(str(s).split())
+
+SCRATCH_PREFIX = 'imbalance_run_'   # scratch folders of papermill runs: imbalance_run_<pid of the worker>_<random>
+
+def clean_scratch() -> int:
+    "Remove the scratch folders that workers killed mid-run left in the temp folder (their process is gone); returns how many."
+    import glob, shutil, psutil
+    n = 0
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), SCRATCH_PREFIX + '*')):
+        pid = Path(d).name[len(SCRATCH_PREFIX):].split('_')[0]
+        if pid.isdigit() and not psutil.pid_exists(int(pid)): shutil.rmtree(d, ignore_errors=True); n += 1
+    return n
 
 def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
                 mode:str='papermill', # 'papermill' (execute the template notebook) or 'inline' (call `run` here)
@@ -62,7 +73,7 @@ def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
             out.update(error=_oneline(f"{type(e).__name__}: {e}"), traceback=traceback.format_exc()[-5000:])
     elif mode == 'papermill':
         import papermill as pm
-        with tempfile.TemporaryDirectory(prefix='imbalance_run_') as d:
+        with tempfile.TemporaryDirectory(prefix=f'{SCRATCH_PREFIX}{os.getpid()}_') as d:
             res, nb_out = Path(d)/'result.json', Path(d)/'run.ipynb'
             try:
                 pm.execute_notebook(str(template or template_path()), str(nb_out), parameters=_params(config, device, threads, data_root, plugins, res),
@@ -137,9 +148,29 @@ class LocalExecutor:
                 out.append(dict(key=RunConfig(**config).key(), status='failed', error=f"{type(e).__name__}: {e}", record=None))
         return out
 
+    def interrupt(self):
+        "Stop the runs in flight at once: kill the kernels (papermill) or worker processes (inline) this driver started."
+        import psutil
+        procs = list(getattr(self.pool, '_processes', {}).values())   # inline mode's worker processes
+        for p in psutil.Process().children():                          # papermill mode: the kernels this process started
+            try:
+                if 'ipykernel_launcher' in ' '.join(p.cmdline()): procs.append(p)
+            except psutil.Error: pass
+        for p in procs:
+            try: p.kill()
+            except (psutil.Error, OSError): pass
+
     def close(self): self.pool.shutdown(wait=False, cancel_futures=True)
 
 # %% ../nbs/32_executors.ipynb #b42b6663
+def _check_reachable(address:str, timeout:float=10.):
+    "Fail within `timeout` seconds, with a clear message, when nothing listens at a Ray address ('host:port' or 'ray://host:port')."
+    hostport = address.split('://', 1)[-1]
+    host, _, port = hostport.rpartition(':')
+    if not host or not port.isdigit(): raise ValueError(f"Ray address {address!r} is not of the form host:port or ray://host:port (or 'auto').")
+    try: socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e: raise ValueError(f"Nothing answers at Ray address {address!r} ({e}); is the cluster up, and is the address right?") from e
+
 class RayExecutor:
     "Runs as Ray tasks: a local Ray instance, or a cluster joined by `address`."
     name = 'ray'
@@ -156,7 +187,11 @@ class RayExecutor:
         if not ray.is_initialized():
             kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
             if address is None: kw.update(num_cpus=num_cpus)
-            ray.init(address=address, **kw)
+            if address not in (None, 'auto'): _check_reachable(address)
+            try: ray.init(address=address, **kw)
+            except ConnectionError as e:
+                raise ValueError(f"No Ray cluster at address {address!r} ({e}). Start one (`ray start --head`), give its address, "
+                                 "or leave --address out to start a local instance.") from e
             self.started = True
         res = ray.cluster_resources()
         self.n_gpus = int(res.get('GPU', 0))
@@ -187,9 +222,27 @@ class RayExecutor:
 def _minutes(s:float) -> str: return f"{s / 60:.0f} min" if s >= 90 else f"{s:.0f} s"
 
 def artifact_name(config:dict) -> str:
-    "Relative path of a run's executed notebook."
+    "Relative path of a run's executed notebook (the label cut to 80 characters: the key keeps names unique)."
     c = RunConfig(**config)
-    return f"{c.dataset}/{c.profile}/{re.sub(r'[^A-Za-z0-9_.+=-]+', '_', c.label())}_s{c.seed}_{c.budget}_{c.key()}.ipynb"
+    return f"{c.dataset}/{c.profile}/{re.sub(r'[^A-Za-z0-9_.+=-]+', '_', c.label())[:80]}_s{c.seed}_{c.budget}_{c.key()}.ipynb"
+
+class StoreWriteError(OSError): "The store could not record a finished run (disk full, or the file went away)."
+
+def _finish(store:ResultsStore, o:dict):
+    "Write outcome `o` to the store, turning SQLite's failure into a message that says what is kept and how to resume."
+    try: store.finish(o)
+    except sqlite3.OperationalError as e:
+        raise StoreWriteError(f"Cannot write the result of run {o['key']} to the store {str(store.path)!r} ({e}): is the disk full? "
+                              "Every run finished before it is kept; this one and the runs in flight run again when the same "
+                              "command is rerun after freeing space.") from e
+
+def _save_notebook(store:ResultsStore, o:dict, nb:str, artifacts:Path):
+    "Save a run's executed notebook; the run's result is stored already, so a failed write is only noted on the run."
+    try:
+        path = artifacts/artifact_name(store.get(o['key'])['config'])
+        path.parent.mkdir(parents=True, exist_ok=True); path.write_text(nb)
+        store.set_artifact(o['key'], str(path)); o['artifact'] = str(path)
+    except OSError as e: store.note(o['key'], artifact_error=f"notebook not saved: {type(e).__name__}: {e}")
 
 @dataclass
 class GridSummary:
@@ -229,6 +282,7 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
     if len(set(keys)) != len(keys): configs = list({c.key(): c for c in configs}.values()); keys = [c.key() for c in configs]
     store.add(configs)
     reset = store.reset_stale(force=reset_running)
+    clean_scratch()
     ok = ('pending', 'failed') if retry_failed else ('pending',)
     status = {r['key']: r['status'] for r in store.rows(keys=keys)}
     prior = cost_model or CostModel()
@@ -254,15 +308,13 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
             if not inflight: continue
             pbar.set_postfix_str(f"eta {_minutes(eta())} (cost model, {model.n_fitted} runs)")
             for o in executor.wait():
-                summary.busy_s += time.time() - inflight.pop(o['key'], (None, time.time()))[1]
+                summary.busy_s += time.time() - inflight.get(o['key'], (None, time.time()))[1]
                 if not todo: idle_since.append(time.time())
                 nb = o.pop('notebook', None)
-                if nb is not None:
-                    path = artifacts/artifact_name(store.get(o['key'])['config'])
-                    path.parent.mkdir(parents=True, exist_ok=True); path.write_text(nb)
-                    o['artifact'] = str(path)
                 o.setdefault('executor', executor.name)
-                store.finish(o)
+                _finish(store, o)   # the result first: no optional write after it can lose it
+                inflight.pop(o['key'], None)   # (a run whose result could not be stored is given back below)
+                if nb is not None: _save_notebook(store, o, nb, artifacts)
                 summary.ran += 1; pbar.update()
                 if o['status'] == 'failed': pbar.write(f"FAILED {o['key']}: {o['error']}")
                 if o['status'] == 'done':
@@ -272,7 +324,10 @@ def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
                 pbar.set_postfix_str(f"eta {_minutes(eta())} (cost model, {model.n_fitted} runs)" + (f", failed {n_failed}" if n_failed else ''))
                 if on_outcome: on_outcome(o)
     except BaseException:
-        for k in inflight: store.release(k)
+        if hasattr(executor, 'interrupt'): executor.interrupt()   # the runs in flight are given back: stop them now
+        for k in inflight:
+            try: store.release(k)
+            except sqlite3.Error: pass   # left 'running' under this (soon dead) driver: the next run_grid redoes it
         raise
     finally:
         pbar.close(); executor.close()

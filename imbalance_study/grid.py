@@ -85,6 +85,7 @@ def select_strategies(spec) -> list:
 def _names(value, all_names, what) -> list:
     items = [value] if isinstance(value, str) else list(value)
     if items == ['all']: return list(all_names)
+    if 'all' in items: raise ValueError(f"'all' selects every {what[:-1]} ({list(all_names)}) and cannot be combined with other names, got {items}.")
     if not items: raise ValueError(f"No {what} selected.")
     return list(dict.fromkeys(items))
 

@@ -21,7 +21,7 @@ from .train import (RunConfig, TrainPlan, ProtocolCallback, ShuffleSampler, regi
                                    apply_strategies, train_plan, fast_path_of)
 
 # %% auto #0
-__all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'apply_vs_loss',
+__all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'LCT_ARGS', 'apply_vs_loss',
            'apply_focal_loss', 'binary_task_info', 'imbalance_indices', 'make_binary_task', 'LinearDistribution',
            'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback', 'SAMCallback', 'lambda_grid', 'encode_split',
            'grid_scores', 'grid_metrics', 'select_lambda', 'BinaryProtocolCallback', 'build_binary_plan',
@@ -391,9 +391,11 @@ def _check_args(args:dict, valid:set, method:str):
     bad = set(args) - valid
     if bad: raise ValueError(f"Unknown {method} method_args {sorted(bad)}; valid: {sorted(valid)}.")
 
+LCT_ARGS = {'loss', 'distributions', 'film', 'on', 'sam', 'rho', 'eval_grid'}
+
 def apply_lct(plan:TrainPlan, args:dict):
     "Method 'lct': FiLM-conditioned model (unless film=False), conditional loss, lambda drawn per batch, optional SAM."
-    _check_args(args, {'loss', 'distributions', 'film', 'on', 'sam', 'rho', 'eval_grid'}, 'lct')
+    _check_args(args, LCT_ARGS, 'lct')
     kind = args.get('loss', 'vs')
     if kind not in LOSS_KINDS: raise ValueError(f"lct loss must be one of {list(LOSS_KINDS)}, got {kind!r}.")
     dists = [LinearDistribution(*d) for d in args.get('distributions', DEFAULT_DISTRIBUTIONS[kind])]
@@ -419,6 +421,6 @@ def _apply_fixed(kind:str, plan:TrainPlan, args:dict):
     plan.info.setdefault('_after_test', []).append(_after_test)
 
 apply_vs_loss, apply_focal_loss = partial(_apply_fixed, 'vs'), partial(_apply_fixed, 'focal')
-register_strategy('lct', apply_lct, order=50, doc='Loss Conditional Training (Focal or VS, FiLM, optional SAM)')
-register_strategy('vs_loss', apply_vs_loss, order=50, doc='VS loss with fixed (gamma, tau), optional SAM')
-register_strategy('focal_loss', apply_focal_loss, order=50, doc='Focal loss with fixed (alpha, phi), optional SAM');
+register_strategy('lct', apply_lct, order=50, doc='Loss Conditional Training (Focal or VS, FiLM, optional SAM)', args=LCT_ARGS)
+register_strategy('vs_loss', apply_vs_loss, order=50, doc='VS loss with fixed (gamma, tau), optional SAM', args=set(LOSS_KINDS['vs']) | {'sam', 'rho'})
+register_strategy('focal_loss', apply_focal_loss, order=50, doc='Focal loss with fixed (alpha, phi), optional SAM', args=set(LOSS_KINDS['focal']) | {'sam', 'rho'});

@@ -10,7 +10,8 @@ import os, re, sys, copy, argparse, importlib, tempfile, contextlib
 from pathlib import Path
 import pandas as pd
 import imbalance_study
-from .analysis import (read_results_csv, write_results_csv, synthetic_results, RESULT_COLUMNS, SPLITS)
+from .core import check_output_file
+from .analysis import (read_results_csv, write_results_csv, synthetic_results, RESULT_COLUMNS, SPLITS, FINISHED)
 
 # %% auto #0
 __all__ = ['TEMPLATE', 'SQLITE_LOADER', 'SQLITE_SUFFIXES', 'DEMO_NOTE', 'resolve_loader', 'read_results', 'notebook_html',
@@ -99,14 +100,21 @@ def render_report(results, # a results DataFrame, CSV path or SQLite path (see `
     import papermill as pm, nbformat
     if metric_split not in SPLITS: raise ValueError(f"metric_split must be one of {list(SPLITS)}, got {metric_split!r}.")
     if not TEMPLATE.exists(): raise FileNotFoundError(f"Report template missing at {TEMPLATE}: the package was installed without its package data.")
+    out_html = check_output_file(out_html, 'report', ('.html', '.htm'))   # before any work
     df = read_results(results, loader)
-    out_html = Path(out_html); out_html.parent.mkdir(parents=True, exist_ok=True)
+    name = '<DataFrame>' if isinstance(results, pd.DataFrame) else str(results)
+    if not df.status.isin(FINISHED).any():
+        st = df.status.value_counts().to_dict()
+        if not st and not isinstance(results, pd.DataFrame) and Path(results).suffix in SQLITE_SUFFIXES:
+            from imbalance_study.store import ResultsStore   # the loader reads finished runs only: say what the store holds
+            with ResultsStore(results, readonly=True) as s: st = {k: n for k, n in s.counts().items() if n}
+        raise ValueError(f"{name}: no finished runs to report" + (f" ({', '.join(f'{n} {s}' for s, n in st.items())})" if st else ' (the store holds no runs)')
+                         + ". Run the grid first; `imbalance-study status --errors` lists why runs failed.")
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / 'results.csv'
         write_results_csv(df, csv)
         nb_path = Path(out_notebook) if out_notebook else Path(tmp) / 'report.ipynb'
         nb_path.parent.mkdir(parents=True, exist_ok=True)
-        name = '<DataFrame>' if isinstance(results, pd.DataFrame) else str(results)
         pars = {**dict(results_csv=str(csv), source=name, metric_split=metric_split, title=title, note=note, budget=budget,
                        show_title=True), **params}
         with _kernel_env():

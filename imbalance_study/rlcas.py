@@ -219,7 +219,7 @@ def apply_synthetic(plan:TrainPlan, args:dict):
                                   steps=meta.get('steps'), seed=meta.get('seed'), guidance=meta.get('guidance'))
     _add_lt_hook(plan)
 
-register_strategy('synthetic', apply_synthetic, order=50, doc='Synthetic pool: union, fixed re-sampling or RL-CAS')
+register_strategy('synthetic', apply_synthetic, order=50, doc='Synthetic pool: union, fixed re-sampling or RL-CAS', args=SYNTH_KEYS)
 
 # %% ../nbs/24_rlcas.ipynb #8a4045ac
 def _train_steps(model, opt, loss_func, split, sampler, n_batches, bs, fast:DeviceFastPath|None=None):

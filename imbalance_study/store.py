@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd, psutil
+from .core import check_output_file
 from .train import RunConfig
 
 # %% auto #0
@@ -71,6 +72,15 @@ def _migrate(con:sqlite3.Connection):
     except BaseException: con.execute('ROLLBACK'); raise
     else: con.execute('COMMIT')
 
+def _columns(con:sqlite3.Connection) -> set: return {r[1] for r in con.execute('PRAGMA table_info(runs)')}
+
+def _check_columns(con:sqlite3.Connection, path):
+    "Refuse a store whose `runs` table lacks a column of this version's schema (a run's result could not be written)."
+    ref = sqlite3.connect(':memory:'); ref.executescript(_DDL)
+    missing = sorted(_columns(ref) - _columns(con)); ref.close()
+    if missing: raise ValueError(f"The store {str(path)!r} lacks the columns {missing} of schema version {SCHEMA_VERSION}; it was not "
+                                 "written by imbalance_study, or was edited. Use another --store.")
+
 def _now() -> str: return datetime.now(timezone.utc).isoformat(timespec='seconds')
 
 # %% ../nbs/31_store.ipynb #954b2e80
@@ -116,6 +126,7 @@ class ResultsStore:
         self.path, self.readonly = Path(path).expanduser(), readonly
         if readonly: self._open_readonly(timeout)
         else:
+            if self.path.is_file() and self.path.stat().st_size: self._refuse_foreign()
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -125,20 +136,43 @@ class ResultsStore:
                 self.con.executescript(_DDL)
                 self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 _migrate(self.con)
+                _check_columns(self.con, self.path)
             except (sqlite3.Error, OSError) as e:
                 raise PermissionError(f"Cannot open the results store {str(self.path)!r} for writing ({e}). "
                                       f"Choose a writable path with --store.") from e
         self.owner = owner_tag()
 
-    def _open_readonly(self, timeout:float):
-        if not self.path.is_file(): raise FileNotFoundError(f"No results store at {str(self.path)!r}.")
+    def _refuse_foreign(self):
+        "Refuse, before creating anything in it, an SQLite file that is not a results store, or one of a newer schema."
         try:
-            self.con = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
-            self.con.row_factory = sqlite3.Row
-            cols = {r[1] for r in self.con.execute('PRAGMA table_info(runs)')}
-        except sqlite3.Error as e: raise ValueError(f"{str(self.path)!r} is not a readable results store ({e}).") from e
-        if 'key' not in cols: raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (it has no `runs` table).")
-        self._legacy = 'precision' not in cols   # schema 1: every run trained in fp32
+            con = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            v = con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() if 'meta' in tables else None
+            con.close()
+        except sqlite3.Error as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}); choose another --store.") from e
+        if 'runs' not in tables or 'meta' not in tables:
+            raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (tables {sorted(tables)}); choose another --store.")
+        if v and int(v[0]) > SCHEMA_VERSION:
+            raise ValueError(f"The store {str(self.path)!r} has schema version {v[0]}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
+
+    def _open_readonly(self, timeout:float):
+        "Open for reading only (SQLite `mode=ro`); on read-only media, where a WAL store's index cannot be made, as immutable."
+        if not self.path.is_file(): raise FileNotFoundError(f"No results store at {str(self.path)!r}.")
+        uri = f"file:{self.path.resolve()}?mode=ro"
+        for attempt in (uri, uri + '&immutable=1'):
+            try:
+                self.con = sqlite3.connect(attempt, uri=True, timeout=timeout, isolation_level=None)
+                self.con.row_factory = sqlite3.Row
+                tables = {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                break
+            except sqlite3.OperationalError as e: err = e
+            except sqlite3.DatabaseError as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}).") from e
+        else: raise PermissionError(f"Cannot read the results store {str(self.path)!r} ({err}).")
+        if 'runs' not in tables: raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (it has no `runs` table).")
+        v = self.con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() if 'meta' in tables else None
+        if v and int(v[0]) > SCHEMA_VERSION:
+            raise ValueError(f"The store {str(self.path)!r} has schema version {v[0]}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
+        self._legacy = 'precision' not in {r[1] for r in self.con.execute('PRAGMA table_info(runs)')}   # schema 1: all fp32
 
     @contextmanager
     def transaction(self):
@@ -215,6 +249,16 @@ class ResultsStore:
                               f"WHERE key = ? AND status IN ({', '.join('?' * len(ok))})", (self.owner, executor, _now(), key, *ok))
             return cur.rowcount == 1
 
+    def set_artifact(self, key:str, path:str):
+        "Record where a run's executed notebook was saved."
+        with self.transaction() as con: con.execute('UPDATE runs SET artifact = ? WHERE key = ?', (path, key))
+
+    def note(self, key:str, **info):
+        "Add fields to a run's `info` (e.g. why its notebook could not be saved), in one transaction."
+        with self.transaction() as con:
+            row = con.execute('SELECT info FROM runs WHERE key = ?', (key,)).fetchone()
+            con.execute('UPDATE runs SET info = ? WHERE key = ?', (json.dumps({**json.loads(row[0] or '{}'), **info}, sort_keys=True), key))
+
     def release(self, key:str):
         "Give a claimed run back (`pending`), e.g. when the driver is interrupted before it finished."
         with self.transaction() as con:
@@ -245,7 +289,7 @@ class ResultsStore:
                what:str='runs', # 'runs': every column of every row; 'results': `load_results` of the finished runs
               ) -> Path:
         "Write the store to CSV or Parquet (chosen by the file suffix); JSON columns stay JSON text."
-        path = Path(path)
+        path = check_output_file(path, 'export', ('.csv', '.parquet', '.pq'))
         if what == 'runs': df = pd.read_sql_query('SELECT * FROM runs ORDER BY rowid', self.con)
         elif what == 'results':
             df = load_results(self)
@@ -254,8 +298,7 @@ class ResultsStore:
         else: raise ValueError(f"what must be 'runs' or 'results', got {what!r}.")
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == '.csv': df.to_csv(path, index=False)
-        elif path.suffix in ('.parquet', '.pq'): df.to_parquet(path, index=False)
-        else: raise ValueError(f"Export to .csv or .parquet, got {path.name!r}.")
+        else: df.to_parquet(path, index=False)   # .parquet or .pq (checked above)
         return path
 
 # %% ../nbs/31_store.ipynb #e1b7b35d

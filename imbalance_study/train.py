@@ -34,6 +34,7 @@ __all__ = ['STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'ShuffleS
 class ShuffleSampler:
     "Consecutive slices of seeded random permutations of `range(n)`: every item once per pass."
     def __init__(self, n:int, generator:torch.Generator):
+        if n < 1: raise ValueError(f"ShuffleSampler needs at least one item to sample from, got n={n} (an empty training split?).")
         self.n, self.g = n, generator
         self.perm, self.pos = None, n
     def sample(self, bs:int) -> torch.Tensor:
@@ -171,12 +172,13 @@ class Strategy:
     apply:object
     order:int
     doc:str = ''
+    args:tuple|None = None   # the valid `method_args` keys of a method (None: the method checks its own)
 
 STRATEGIES = {}
 
-def register_strategy(name:str, apply, order:int, doc:str=''):
-    "Register `apply(plan, value)` for the `RunConfig` field (or `method`) called `name`."
-    STRATEGIES[name] = Strategy(name, apply, order, doc)
+def register_strategy(name:str, apply, order:int, doc:str='', args=None):
+    "Register `apply(plan, value)` for the `RunConfig` field (or `method`) called `name`; `args`: its valid `method_args` keys."
+    STRATEGIES[name] = Strategy(name, apply, order, doc, None if args is None else tuple(sorted(args)))
     return apply
 
 # %% ../nbs/08_train.ipynb #16f82b03
@@ -224,6 +226,9 @@ class RunConfig:
         if self.method is None and self.method_args:
             raise ValueError(f"method_args {self.method_args!r} given without a method: set method, or leave method_args empty.")
         if not isinstance(self.method_args, dict): raise ValueError(f"method_args must be a dict, got {self.method_args!r}.")
+        valid = STRATEGIES[self.method].args if self.method else None
+        if valid is not None and set(self.method_args) - set(valid):
+            raise ValueError(f"Unknown method_args {sorted(set(self.method_args) - set(valid))} for method {self.method!r}; valid: {list(valid)}.")
         get_budget(self.budget)
         _check_int('seed', self.seed, 0, MAX_SEED); _check_int('profile_seed', self.profile_seed, 0, MAX_SEED)
         if self.width is not None: _check_int('width', self.width, 1, 4096)
@@ -269,9 +274,9 @@ class DeviceFastPath(Callback):
     def autocast(self):
         "A bf16 autocast context on the model's device (a no-op one with `bf16=False`): for callbacks that run forwards."
         return torch.autocast(self.device_type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
-    def prepare(self, x:torch.Tensor) -> torch.Tensor:
-        "`x` in the memory format the model is in."
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.ndim == 4 else x
+    def prepare(self, x):
+        "`x` in the memory format the model is in (image batches only; anything else as it is)."
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and torch.is_tensor(x) and x.ndim == 4 else x
     def before_fit(self):
         self.device_type = next(self.learn.model.parameters()).device.type
         if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
@@ -360,6 +365,8 @@ def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=
     elif data.name != config.dataset: raise ValueError(f"data is {data.name!r} but the config asks for {config.dataset!r}.")
     if data.profile == 'full': data = make_profile(data, config.profile, seed=config.profile_seed)
     elif data.profile != config.profile: raise ValueError(f"data has profile {data.profile!r} but the config asks for {config.profile!r}.")
+    empty = [s for s in ('train', 'val', 'test') if len(data.split(s)) == 0]
+    if empty: raise ValueError(f"{data.name}: the {' and '.join(empty)} split(s) hold no images; training needs train, and selection and the report need val and test.")
     mean, std = channel_stats(data.train.x)
     model = resnet18_small(data.n_classes, data.info.channels, budget.width, mean, std).to(device)
     plan = TrainPlan(config, data, budget, device, model, WeightedCrossEntropy(None).to(device), None, seed=config.seed,
