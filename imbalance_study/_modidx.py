@@ -842,4 +842,6 @@ d = { 'settings': { 'branch': 'main',
                                        'imbalance_study.train.register_strategy': ( 'train.html#register_strategy',
                                                                                     'imbalance_study/train.py'),
                                        'imbalance_study.train.run': ('train.html#run', 'imbalance_study/train.py'),
+                                       'imbalance_study.train.to_channels_last': ( 'train.html#to_channels_last',
+                                                                                   'imbalance_study/train.py'),
                                        'imbalance_study.train.train_plan': ('train.html#train_plan', 'imbalance_study/train.py')}}}

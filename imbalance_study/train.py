@@ -27,8 +27,8 @@ from .losses import WeightedCrossEntropy
 # %% auto #0
 __all__ = ['STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'ShuffleSampler', 'TensorLoader', 'predict',
            'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan', 'Strategy', 'register_strategy',
-           'RunConfig', 'DeviceFastPath', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies',
-           'run']
+           'RunConfig', 'DeviceFastPath', 'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan',
+           'apply_strategies', 'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -279,7 +279,7 @@ class DeviceFastPath(Callback):
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last and torch.is_tensor(x) and x.ndim == 4 else x
     def before_fit(self):
         self.device_type = next(self.learn.model.parameters()).device.type
-        if self.channels_last: self.learn.model.to(memory_format=torch.channels_last)
+        if self.channels_last: to_channels_last(self.learn.model)
         if self.compile: self.learn.model.compile()
         self.learn.fast_path = self
     def before_batch(self):
@@ -290,6 +290,14 @@ class DeviceFastPath(Callback):
     def after_loss(self): self._exit()
     def after_cancel_batch(self): self._exit()
     def after_fit(self): self._exit(); self.learn.fast_path = None
+
+def to_channels_last(model:nn.Module) -> nn.Module:
+    """`model` in channels-last memory format, unless it is already. Converting replaces the parameters' data, so it
+    must happen before any callback keeps references to them (the EMA teacher does, in its `before_fit`):
+    `train_plan` converts the model before it builds the Learner."""
+    w = next((p for p in model.parameters() if p.ndim == 4), None)
+    if w is not None and not w.is_contiguous(memory_format=torch.channels_last): model.to(memory_format=torch.channels_last)
+    return model
 
 def fast_path_of(cb:Callback):
     "The `DeviceFastPath` of the Learner `cb` belongs to, or None (fp32, or `cb` outside a Learner)."
@@ -314,6 +322,7 @@ def train_plan(plan:TrainPlan, progress:bool=True,
     proto = protocol if protocol is not None else ProtocolCallback(b, plan.data.val.to(plan.device), plan.data.n_classes, groups, progress,
                                          desc=f"{plan.data.name}/{plan.data.profile} {plan.config.label()} s{plan.config.seed}")
     fast = [DeviceFastPath(**plan.fast_path)] if plan.precision == 'bf16' else []
+    if fast and fast[0].channels_last: to_channels_last(plan.model)   # before any callback's before_fit holds its tensors
     learn = Learner(dls, plan.model, loss_func=plan.loss_func, opt_func=partial(OptimWrapper, opt=torch.optim.Adam),
                     lr=b.lr, cbs=[TrainEvalCallback(), proto] + fast + list(plan.cbs), default_cbs=False)
     learn.plan = plan

@@ -105,3 +105,24 @@ def test_ham_scores_in_bf16_under_the_fast_path(retina):
     with pytest.raises(Stop): train_plan(plan, progress=False)
     h.remove()
     assert len(dtypes) == ham.K + 1 and set(dtypes) == {torch.bfloat16}   # K scoring forwards (CPU: one per variant) + the training forward
+
+def test_ema_teacher_follows_the_student_in_bf16(retina):
+    "The teacher's update (theta_t <- 0.99 theta_t + 0.01 theta) holds under the bf16 fast path: the channels-last conversion happens before the EMA callback takes its references to the student's tensors."
+    from fastai.callback.core import Callback
+    from imbalance_study.ema import EMATeacher
+    from imbalance_study.train import train_plan
+    plan = build_plan(RunConfig('retinamnist', 'long_tail', ema=True, budget='tiny', seed=1, precision='bf16'), data=retina, device='cpu')
+    ema = next(c for c in plan.cbs if isinstance(c, EMATeacher))
+    checked = []
+    class Check(Callback):
+        order = 30
+        def before_step(self): self.prev = {k: v.clone() for k, v in ema.teacher.state_dict().items()}
+        def after_step(self):
+            if len(checked) >= 2: return
+            s = self.learn.model.state_dict()
+            for k, v in ema.teacher.state_dict().items():
+                if v.is_floating_point(): assert torch.allclose(v, 0.99 * self.prev[k] + 0.01 * s[k], atol=1e-6), k
+            checked.append(1)
+    plan.cbs.append(Check())
+    train_plan(plan, progress=False)
+    assert len(checked) == 2

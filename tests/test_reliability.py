@@ -149,13 +149,14 @@ def test_a_schema_1_store_is_migrated_by_a_writer_and_resumes(tmp_path):
         assert s.con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0] == '2'
 
 # ---------------------------------------------------------------- 6. Ctrl-C
-def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data):
-    "SIGINT while two smoke-budget papermill runs train: exit 130 within seconds, both runs given back, no scratch left."
+@pytest.mark.parametrize('to', ['driver', 'process group'])
+def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data, to):
+    "SIGINT (to the driver, or to its process group as a terminal's Ctrl-C) while two smoke-budget papermill runs train: exit 130 within seconds, both runs given back, no scratch left."
     store = tmp_path/'s.sqlite'
     env = dict(os.environ, IMBALANCE_STUDY_DATA=str(data), PYTHONPATH=str(REPO), PYTHONUNBUFFERED='1')
     argv = [sys.executable, '-m', 'imbalance_study.cli', 'grid', '--profiles', 'long_tail', '--strategies', 'baseline', 'ema',
             '--seeds', '0', '--budget', 'smoke', '--mode', 'papermill', '--workers', '2', '--store', str(store), '--no-progress']
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:                                 # wait until both runs are in flight
         if store.exists():
@@ -164,9 +165,12 @@ def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data):
         time.sleep(0.5)
     time.sleep(10)                                                # the kernels have started and are training (a smoke run takes minutes)
     assert p.poll() is None
-    t0 = time.time(); p.send_signal(signal.SIGINT)
+    t0 = time.time()
+    if to == 'driver': p.send_signal(signal.SIGINT)
+    else: os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=60)
     took = time.time() - t0
+    print(f"SIGINT to the {to}: exit {p.returncode} after {took:.1f}s")
     assert p.returncode == 130, (out, err)
     assert took < 20, took
     assert 'interrupted' in err and 'Rerun the same command to resume' in err and 'Traceback' not in err
@@ -228,3 +232,11 @@ def test_a_store_missing_a_column_is_refused_before_any_run(tmp_path):
     db = tmp_path/'s.sqlite'
     with ResultsStore(db) as s: s.con.execute('ALTER TABLE runs DROP COLUMN test_group_f1')
     with pytest.raises(ValueError, match=r"lacks the columns \['test_group_f1'\]"): ResultsStore(db)
+
+def test_claim_refuses_a_done_run(tmp_path):
+    "The atomic check itself: a run that is done (or held) cannot be claimed again, whatever the caller's list says."
+    store = ResultsStore(tmp_path/'s.sqlite')
+    c = RunConfig(budget='tiny'); store.add([c])
+    assert store.claim(c.key()) and not store.claim(c.key())                       # held
+    store.finish(dict(key=c.key(), status='done', record=None))
+    assert not store.claim(c.key()) and not store.claim(c.key(), retry_failed=False)   # done
