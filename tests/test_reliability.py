@@ -174,7 +174,7 @@ def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data, to):
     assert p.returncode == 130, (out, err)
     assert took < 20, took
     assert 'interrupted' in err and 'Rerun the same command to resume' in err and 'Traceback' not in err
-    with ResultsStore(store, readonly=True) as s: assert s.counts() == dict(pending=2, running=0, done=0, failed=0)
+    with ResultsStore(store) as s: assert s.counts() == dict(pending=2, running=0, done=0, failed=0)   # (a writer: it recovers the WAL)
     left = [d for d in Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + '*') if d.name.split('_')[2] == str(p.pid)]
     assert not left
 
