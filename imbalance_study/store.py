@@ -54,12 +54,18 @@ CREATE INDEX IF NOT EXISTS runs_cell ON runs(dataset, profile, label);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 """
 
-def _migrate(con:sqlite3.Connection):
-    "Bring a store written by an older version up to `SCHEMA_VERSION` (one transaction); refuse a newer one."
-    row = con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+def _schema_version(con:sqlite3.Connection, path) -> int:
+    "The store's `schema_version` (this version's if it has none yet); a `ValueError` for one newer than this package's."
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    row = con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() if 'meta' in tables else None
     version = int(row[0]) if row else SCHEMA_VERSION
     if version > SCHEMA_VERSION:
-        raise ValueError(f"The store has schema version {version}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
+        raise ValueError(f"The store {str(path)!r} has schema version {version}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
+    return version
+
+def _migrate(con:sqlite3.Connection, path):
+    "Bring a store written by an older version up to `SCHEMA_VERSION` (one transaction)."
+    version = _schema_version(con, path)
     con.execute('BEGIN IMMEDIATE')
     try:
         if version < 2:   # every run stored before `precision` existed trained in fp32 (and keeps its key, see `RunConfig.key`)
@@ -135,7 +141,7 @@ class ResultsStore:
                 self.con.execute('PRAGMA synchronous=NORMAL')
                 self.con.executescript(_DDL)
                 self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                _migrate(self.con)
+                _migrate(self.con, self.path)
                 _check_columns(self.con, self.path)
             except (sqlite3.Error, OSError) as e:
                 raise PermissionError(f"Cannot open the results store {str(self.path)!r} for writing ({e}). "
@@ -147,13 +153,11 @@ class ResultsStore:
         try:
             con = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            v = con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() if 'meta' in tables else None
+            if 'runs' in tables and 'meta' in tables: _schema_version(con, self.path)
             con.close()
         except sqlite3.Error as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}); choose another --store.") from e
         if 'runs' not in tables or 'meta' not in tables:
             raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (tables {sorted(tables)}); choose another --store.")
-        if v and int(v[0]) > SCHEMA_VERSION:
-            raise ValueError(f"The store {str(self.path)!r} has schema version {v[0]}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
 
     def _open_readonly(self, timeout:float):
         "Open for reading only (SQLite `mode=ro`); on read-only media, where a WAL store's index cannot be made, as immutable."
@@ -169,9 +173,7 @@ class ResultsStore:
             except sqlite3.DatabaseError as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}).") from e
         else: raise PermissionError(f"Cannot read the results store {str(self.path)!r} ({err}).")
         if 'runs' not in tables: raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (it has no `runs` table).")
-        v = self.con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone() if 'meta' in tables else None
-        if v and int(v[0]) > SCHEMA_VERSION:
-            raise ValueError(f"The store {str(self.path)!r} has schema version {v[0]}, newer than this imbalance_study's ({SCHEMA_VERSION}); upgrade the package.")
+        _schema_version(self.con, self.path)
         self._legacy = 'precision' not in {r[1] for r in self.con.execute('PRAGMA table_info(runs)')}   # schema 1: all fp32
 
     @contextmanager
