@@ -1,28 +1,33 @@
 __version__ = "0.1.0"
-# The public API (SPEC section 12). Importing the package also imports every strategy module, which registers
-# its strategies with `imbalance_study.train.register_strategy` so that `RunConfig` can switch them on by name.
-from .core import set_seed, default_device, data_root, Budget, BUDGETS, get_budget
-from .data import load_dataset, dataset_info, ImageDataset, Split
-from .profiles import PROFILES, PROFILE_NAMES, make_profile, profile_counts, class_groups
-from .models import resnet18_small, SmallResNet
-from .metrics import classification_metrics, grading_metrics, binary_score_metrics
-from .losses import (inverse_frequency_weights, class_balanced_weights, focal_loss, vs_loss, ldam_loss,
-                     balanced_softmax_loss, logit_adjusted_loss, soft_cross_entropy, WeightedCrossEntropy)
-from .samplers import class_sampling_probs, ClassSampler, BalancedBatchSampler, ScoreSampler
-from .train import RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy
-from .augment import BatchAugment, AugmentCallback, augment_batch
-from .hem import OHEMCallback
-from .ham import HardAdversarialMining
-from .balance import apply_batch_balance, apply_loss_reweight
-from .ema import EMATeacher
-from .grid import grid_configs
-from .store import ResultsStore, load_results
-from .executors import run_grid, LocalExecutor, RayExecutor
-from .analysis import nps, results_frame
-from .report import render_report
-# The paper modules (each registers its methods for `RunConfig(method=...)`).
-from .balanced_mixup import BalancedMixUp
-from .lct import LinearDistribution, LCTModel, FiLM, make_binary_task
-from .aduni import AdUniModel, aduc_loss, AlphaSchedule
-from .diffusion import ClassDiffusion
-from .rlcas import RLCAS
+import os as _os, sys as _sys
+# The `imbalance-study` command answers --help, --version and argument errors before torch loads: in its process the
+# imports below wait until a command runs (`cli.load_package` sets `_FULL` and reloads this module).
+_DEFER = (not globals().get('_FULL') and bool(_sys.argv) and _os.path.basename(_sys.argv[0]) == 'imbalance-study')
+if not _DEFER:
+    # The public API (SPEC section 12). Importing the package also imports every strategy module, which registers
+    # its strategies with `imbalance_study.train.register_strategy` so that `RunConfig` can switch them on by name.
+    from .core import set_seed, default_device, data_root, Budget, BUDGETS, get_budget
+    from .data import load_dataset, dataset_info, ImageDataset, Split
+    from .profiles import PROFILES, PROFILE_NAMES, make_profile, profile_counts, class_groups
+    from .models import resnet18_small, SmallResNet
+    from .metrics import classification_metrics, grading_metrics, binary_score_metrics
+    from .losses import (inverse_frequency_weights, class_balanced_weights, focal_loss, vs_loss, ldam_loss,
+                         balanced_softmax_loss, logit_adjusted_loss, soft_cross_entropy, WeightedCrossEntropy)
+    from .samplers import class_sampling_probs, ClassSampler, BalancedBatchSampler, ScoreSampler
+    from .train import RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy
+    from .augment import BatchAugment, AugmentCallback, augment_batch
+    from .hem import OHEMCallback
+    from .ham import HardAdversarialMining
+    from .balance import apply_batch_balance, apply_loss_reweight
+    from .ema import EMATeacher
+    from .grid import grid_configs
+    from .store import ResultsStore, load_results
+    from .executors import run_grid, LocalExecutor, RayExecutor
+    from .analysis import nps, results_frame
+    from .report import render_report
+    # The paper modules (each registers its methods for `RunConfig(method=...)`).
+    from .balanced_mixup import BalancedMixUp
+    from .lct import LinearDistribution, LCTModel, FiLM, make_binary_task
+    from .aduni import AdUniModel, aduc_loss, AlphaSchedule
+    from .diffusion import ClassDiffusion
+    from .rlcas import RLCAS

@@ -8,6 +8,8 @@ Docs: https://imbalance-study.github.io/imbalance_study/augment.html.md"""
 from __future__ import annotations
 import torch, torch.nn.functional as F
 from fastai.callback.core import Callback
+from fastai.data.transforms import Normalize
+from fastai.torch_core import retain_type
 from .core import make_generator
 from .train import AUGMENT_TIERS, register_strategy, TrainPlan
 
@@ -15,7 +17,8 @@ from .train import AUGMENT_TIERS, register_strategy, TrainPlan
 __all__ = ['OPS', 'GEOMETRIC', 'SIGNED', 'COLOUR_FNS', 'grayscale', 'blend', 'adjust_brightness', 'adjust_saturation',
            'adjust_contrast', 'adjust_sharpness', 'posterize', 'solarize', 'autocontrast', 'equalize',
            'rotation_matrix', 'shear_matrix', 'translate_matrix', 'warp', 'magnitude_table', 'apply_ops',
-           'BatchAugment', 'augment_batch', 'blob_images', 'AugmentCallback']
+           'BatchAugment', 'augment_batch', 'blob_images', 'batch_normalize', 'in_pixel_space', 'check_unit_range',
+           'AugmentCallback']
 
 # %% ../nbs/10_augment.ipynb #2ecb361d
 def _col(v:torch.Tensor, x:torch.Tensor) -> torch.Tensor:
@@ -255,16 +258,46 @@ def blob_images(n:int, c:int=3, size:int=28, seed:int=0) -> torch.Tensor:
     disc = ((xx ** 2 + yy ** 2) < 0.85).float()                          # a fundus-like disc on black
     return ((x - x.amin((1, 2, 3), keepdim=True)) / (x.amax((1, 2, 3), keepdim=True) - x.amin((1, 2, 3), keepdim=True)) * disc).clamp(0, 1)
 
-# %% ../nbs/10_augment.ipynb #0d187c4b
+# %% ../nbs/10_augment.ipynb #c8a50819
+def batch_normalize(dl) -> Normalize|None:
+    "The last fastai `Normalize` in `dl.after_batch`, or None (the library's `TensorLoader`, or a DataLoader without one)."
+    norms = [f for f in getattr(getattr(dl, 'after_batch', None), 'fs', None) or [] if isinstance(f, Normalize)]
+    return norms[-1] if norms else None
+
+def in_pixel_space(f, # `f(x, *args)` on images in [0, 1]
+                   x:torch.Tensor, # a batch as it leaves the DataLoader
+                   norm:Normalize|None, # the DataLoader's `Normalize` (None: `x` is in pixel space already)
+                   *args) -> torch.Tensor:
+    "`f` applied to the un-normalised images of `x`: undo fastai's `Normalize`, apply `f`, redo it (just `f(x)` without one)."
+    if norm is None: return f(x, *args)
+    if norm.mean is None or norm.std is None: raise ValueError("the DataLoader's Normalize has no statistics yet (call its setups, or use Normalize.from_stats).")
+    mean, std = torch.as_tensor(norm.mean).to(x.device, torch.float32), torch.as_tensor(norm.std).to(x.device, torch.float32)
+    pix = (x.as_subclass(torch.Tensor).float() * std + mean).clamp_(0, 1)     # float error only: undone exactly up to rounding
+    return retain_type(((f(pix, *args) - mean) / std).to(x.dtype), x)
+
+def check_unit_range(x:torch.Tensor, who:str, eps:float=1e-3):
+    "Raise a `ValueError` unless the images `x` lie in [0, 1] (up to `eps`): what the augmentation operations work on."
+    lo, hi = x.min().item(), x.max().item()
+    if lo < -eps or hi > 1 + eps:
+        raise ValueError(f"{who}: the training images are in [{lo:.3g}, {hi:.3g}], but augmentation works on images in [0, 1] "
+                         "(its operations clamp to that range and would destroy them). Normalise with fastai's Normalize in "
+                         "batch_tfms (it is undone and redone around the augmentation), or inside the model, not before the batch.")
+
+# %% ../nbs/10_augment.ipynb #db471311
 class AugmentCallback(Callback):
-    "Augment each training batch's images with per-image random parameters (paper 000, section 4.0.1)."
+    "Augment each training batch's images with per-image random parameters (paper 000, section 4.0.1), in pixel space."
     order, run_valid = -1, False
-    def __init__(self, augment='trivialaugment', # a tier name or `f(x, generator)`
+    def __init__(self, augment='trivialaugment', # a tier name or `f(x, generator)` on images in [0, 1]
                  generator:torch.Generator|None=None): # random stream (default: seed 0, stream 2, on the CPU)
         self.augment = BatchAugment(augment) if isinstance(augment, str) else augment
         self.generator = generator if generator is not None else make_generator(0, 'cpu', 2)
+        self.norm, self._checked = None, True
+    def before_fit(self): self.norm, self._checked = batch_normalize(self.dls.train), False
     def before_batch(self):
-        self.learn.xb = (self.augment(self.learn.xb[0], self.generator),) + tuple(self.learn.xb[1:])
+        x = self.learn.xb[0]
+        if not self._checked and self.norm is None: check_unit_range(x, 'AugmentCallback')
+        self._checked = True
+        self.learn.xb = (in_pixel_space(self.augment, x, self.norm, self.generator),) + tuple(self.learn.xb[1:])
 
 def _apply_augment(plan:TrainPlan, tier:str):
     "Strategy `augment`: add an `AugmentCallback` for `tier` drawing from the plan's augmentation stream."

@@ -8,11 +8,14 @@ Docs: https://imbalance-study.github.io/imbalance_study/balanced_mixup.html.md""
 from __future__ import annotations
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch_to
 from fastai.callback.core import Callback
+from fastai.data.core import TfmdDL
 from .core import make_generator
 from .data import Split
 from .profiles import class_groups
-from .samplers import ClassSampler
+from .samplers import ClassSampler, sampled_dl, dl_labels
+from .augment import batch_normalize, in_pixel_space
 from .losses import focal_loss, class_balanced_weights, WeightedCrossEntropy, soft_cross_entropy
 from .metrics import classification_metrics, grading_metrics
 from .train import register_strategy, predict, TrainPlan
@@ -41,6 +44,7 @@ def mix_batches(x_i:torch.Tensor, y_i:torch.Tensor, # instance-sampled images (f
     if x_i.shape != x_c.shape or y_i.shape != y_c.shape:
         raise ValueError(f"the two batches must have the same shape, got {tuple(x_i.shape)} and {tuple(x_c.shape)}.")
     lam = torch.as_tensor(lam, dtype=x_i.dtype, device=x_i.device).reshape(())
+    y_i, y_c = y_i.as_subclass(torch.Tensor), y_c.as_subclass(torch.Tensor)   # fastai's TensorCategory would not mix with a TensorImage
     y = torch.lerp(F.one_hot(y_i.long(), n_classes).to(x_i.dtype), F.one_hot(y_c.long(), n_classes).to(x_i.dtype), lam)
     return torch.lerp(x_i, x_c, lam), y
 
@@ -50,19 +54,23 @@ def _defines(obj, name:str) -> bool:
     return name in vars(obj) or any(name in vars(k) for k in type(obj).__mro__)
 
 class BalancedMixUp(Callback):
-    "Balanced-MixUp: mix each instance batch with a class-balanced batch, `lambda ~ Beta(alpha, 1)` (https://arxiv.org/abs/2107.09455)."
+    "Balanced-MixUp: mix each instance batch with a class-balanced batch, `lambda ~ Beta(alpha, 1)` (https://arxiv.org/abs/2107.09455); on a TensorLoader or a fastai DataLoader."
     run_valid, order = False, 50
     def __init__(self, alpha:float=0.2, # Beta(alpha, 1): the balanced batch's mean weight is alpha / (1 + alpha)
                  generator:torch.Generator|None=None, # draws the balanced batch and lambda (default: seed 0, stream 3)
-                 train:Split|None=None, # train split to draw from (default: the learner's train loader's `split`)
-                 n_classes:int|None=None, # number of classes (default: `learn.plan.data.n_classes`, else max label + 1)
+                 train:Split|None=None, # train split to draw from (default: the train loader's `split`, or a fastai DataLoader's dataset)
+                 n_classes:int|None=None, # number of classes (default: `learn.plan.data.n_classes`, `dls.c`, else max label + 1)
                 ):
         sample_lambda(alpha, 1)  # validates alpha
         self.alpha, self.g, self.train, self.n_classes = alpha, generator, train, n_classes
 
     def before_fit(self):
-        split = self.train if self.train is not None else getattr(self.dls.train, 'split', None)
-        if split is None: raise ValueError("BalancedMixUp needs the train split: pass `train=` or use a loader with a `split` (TensorLoader).")
+        split = self.train if self.train is not None else None if isinstance(self.dls.train, TfmdDL) else getattr(self.dls.train, 'split', None)
+        self.dl_c, self.norm = None, batch_normalize(self.dls.train)
+        if split is None:
+            if not isinstance(self.dls.train, TfmdDL):
+                raise ValueError(f"BalancedMixUp needs the train split: pass `train=`, or train on a TensorLoader or a fastai DataLoader, not a {type(self.dls.train).__name__}.")
+            return self._fastai_before_fit()
         dev = split.y.device
         if self.g is None: self.g = make_generator(0, dev, 3)
         if self.g.device.type != dev.type: raise ValueError(f"the generator is on {self.g.device} but the train split is on {dev}: make it on the training device.")
@@ -80,9 +88,11 @@ class BalancedMixUp(Callback):
 
     def before_batch(self):
         x_i, y_i = self.learn.xb[0], self.learn.yb[0]
-        self.idx_c = self.sampler.sample(len(y_i))
-        x_c, self.y_c = self.split.x[self.idx_c].float().div_(255), self.split.y[self.idx_c]
-        for aug in self.augmenters: x_c = aug(x_c)
+        if self.dl_c is not None: x_c, self.y_c = self._fastai_batch(len(y_i))
+        else:
+            self.idx_c = self.sampler.sample(len(y_i))
+            x_c, self.y_c = self.split.x[self.idx_c].float().div_(255), self.split.y[self.idx_c]
+        for aug in self.augmenters: x_c = in_pixel_space(aug, x_c, self.norm)
         self.x_c, self.lam = x_c, sample_lambda(self.alpha, 1, self.g)
         x, self.target = mix_batches(x_i, y_i, x_c, self.y_c, self.lam, self.k)
         self.learn.xb = (x,)
@@ -98,6 +108,35 @@ class BalancedMixUp(Callback):
     def after_cancel_train(self): self.after_train()
     def after_cancel_fit(self): self.after_train()
     def after_fit(self): self.after_train()
+
+# %% ../nbs/20_balanced_mixup.ipynb #dac326ba
+@patch_to(BalancedMixUp)
+def _fastai_before_fit(self):
+    "The class-balanced batches on a fastai DataLoader: a `SamplerDL` over `dls.train` drawing with `ClassSampler(q=0)` (same transforms)."
+    dl = self.dls.train
+    if self.g is None: self.g = make_generator(0, 'cpu', 3)
+    if self.g.device.type != 'cpu': raise ValueError(f"on a fastai DataLoader the balanced batch's indices are drawn on the CPU: pass a CPU generator, got one on {self.g.device}.")
+    labels = dl_labels(dl)
+    self.k = self.n_classes or getattr(self.dls, 'c', None) or int(labels.max()) + 1
+    if int(labels.max()) >= self.k: raise ValueError(f"a label {int(labels.max())} is outside the {self.k} classes (n_classes).")
+    self.sampler = ClassSampler(labels, 0, self.g, self.k)
+    self.dl_c = sampled_dl(dl, self.sampler, drop_last=True)
+    self._it, self.split = None, None
+    self.augmenters = [cb.augment for cb in self.learn.cbs
+                       if cb is not self and _defines(cb, 'augment') and callable(cb.augment) and cb.order < self.order]
+    self.lam = self.target = None
+
+@patch_to(BalancedMixUp)
+def _fastai_batch(self, n:int) -> tuple:
+    "The next class-balanced batch `(x_C, y_C)` of the fastai DataLoader, its first `n` images (`idx_c`: their dataset indices)."
+    for _ in range(2):
+        if self._it is None: self._it = iter(self.dl_c)
+        try: x_c, y_c = next(self._it); break
+        except StopIteration: self._it = None
+    else: raise ValueError("the class-balanced DataLoader gives no batch: the training set is smaller than one batch.")
+    if len(y_c) < n: raise ValueError(f"the class-balanced batch has {len(y_c)} images but the training batch {n}: use the same batch size.")
+    self.idx_c = self.dl_c.last_idx[:n]
+    return x_c[:n], y_c[:n]
 
 # %% ../nbs/20_balanced_mixup.ipynb #e65cd1ab
 _COMMON = {'tta_flip'}

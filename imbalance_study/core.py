@@ -16,9 +16,9 @@ import numpy as np, torch
 warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', category=FutureWarning)
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'DATA_ENV', 'DEFAULT_DATA_ROOT', 'BUDGETS', 'set_seed', 'make_generator', 'default_device',
-           'native_bf16', 'resolve_precision', 'data_root', 'check_output_file', 'Budget', 'get_budget',
-           'library_versions', 'git_commit']
+__all__ = ['PRECISIONS', 'DATA_ENV', 'DEFAULT_DATA_ROOT', 'SHARED_DATA', 'BUDGETS', 'set_seed', 'make_generator',
+           'default_device', 'native_bf16', 'resolve_precision', 'repo_root', 'results_dir', 'data_root_source',
+           'data_root', 'check_output_file', 'Budget', 'get_budget', 'library_versions', 'git_commit']
 
 # %% ../nbs/00_core.ipynb #6dc7dc34
 def set_seed(seed:int, # the run's seed
@@ -66,16 +66,42 @@ def resolve_precision(precision:str, # 'auto', 'fp32' or 'bf16'
     if precision != 'auto': return precision
     return 'bf16' if native_bf16(default_device(device)) else 'fp32'
 
-# %% ../nbs/00_core.ipynb #d9ecc38b
+# %% ../nbs/00_core.ipynb #1f59827c
 DATA_ENV = 'IMBALANCE_STUDY_DATA'
 DEFAULT_DATA_ROOT = Path.home()/'.cache'/'imbalance_study'/'data'
+SHARED_DATA = Path('..')/'shared'/'data'   # the development machines' layout, beside the repository
+
+def repo_root() -> Path|None:
+    "The repository holding this package (a folder with `nbs/` and `imbalance_study/`), or None for an installed package."
+    here = Path(globals().get('__file__') or Path.cwd()/'_').resolve().parent
+    for p in (here, *here.parents, Path.cwd().resolve(), *Path.cwd().resolve().parents):
+        if (p/'nbs').is_dir() and (p/'imbalance_study').is_dir(): return p
+    return None
+
+def results_dir() -> Path:
+    "The repository's `results/` folder (where the committed stores and benchmarks live), from any working folder."
+    r = repo_root()
+    if r is None: raise FileNotFoundError("results/ lives in the imbalance_study repository; this is an installed package without it.")
+    return r/'results'
+
+def _shared_data() -> Path|None:
+    for p in (Path.cwd()/SHARED_DATA, *([repo_root()/SHARED_DATA] if repo_root() else [])):
+        if p.is_dir(): return p.resolve()
+    return None
+
+def data_root_source(root=None) -> str:
+    "Which rule picks the data root: 'argument', 'environment', 'shared' (`../shared/data`) or 'cache'."
+    if root is not None: return 'argument'
+    if os.environ.get(DATA_ENV): return 'environment'
+    return 'shared' if _shared_data() is not None else 'cache'
 
 def data_root(root=None # explicit folder; wins over the environment
              ) -> Path:
-    "Folder holding the dataset files: `root`, else `$IMBALANCE_STUDY_DATA`, else the default cache."
-    if root is not None: return Path(root).expanduser()
-    if os.environ.get(DATA_ENV): return Path(os.environ[DATA_ENV]).expanduser()
-    return DEFAULT_DATA_ROOT
+    "Folder holding the dataset files: `root`, else `$IMBALANCE_STUDY_DATA`, else `../shared/data` where it exists, else the cache."
+    src = data_root_source(root)
+    if src == 'argument': return Path(root).expanduser()
+    if src == 'environment': return Path(os.environ[DATA_ENV]).expanduser()
+    return _shared_data() if src == 'shared' else DEFAULT_DATA_ROOT
 
 # %% ../nbs/00_core.ipynb #57fd94f9
 def check_output_file(path, # a file about to be written

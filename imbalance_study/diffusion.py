@@ -14,10 +14,11 @@ from scipy import linalg
 from tqdm.auto import tqdm
 from .core import make_generator, library_versions
 from .data import Split
+from .extras import require
 
 def _diffusers():
     "The `diffusers` package, imported when a model is first built: it takes seconds to import, and most runs never use it."
-    return importlib.import_module('diffusers')
+    return require('diffusers', 'generative', 'the diffusion synthesizer')
 
 # %% auto #0
 __all__ = ['SPACES', 'SynthConfig', 'sobel_sketch', 'SketchDecoder', 'sketch_loss', 'make_autoencoder', 'ClassDiffusion',

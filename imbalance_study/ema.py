@@ -7,21 +7,34 @@ Docs: https://imbalance-study.github.io/imbalance_study/ema.html.md"""
 # %% ../nbs/14_ema.ipynb #7707c227
 from __future__ import annotations
 import copy
+from contextlib import contextmanager
+from types import SimpleNamespace
 import torch
+from fastcore.basics import patch_to
 from fastai.callback.core import Callback
+from fastai.learner import Metric
 from .train import register_strategy
 
 # %% auto #0
-__all__ = ['EMATeacher', 'apply_ema']
+__all__ = ['EMATeacher', 'apply_ema', 'TeacherMetric']
 
 # %% ../nbs/14_ema.ipynb #db07febc
+def _evaluating(learn) -> bool:
+    "Whether `learn` is in `validate` / `get_preds` (fastai's validation context holds `learn.lock`), not in `fit`."
+    lock = getattr(learn, 'lock', None)
+    return lock is not None and lock.locked()
+
 class EMATeacher(Callback):
     "Keep an EMA teacher `theta_t <- decay theta_t + (1 - decay) theta` (BatchNorm buffers included), evaluated as a candidate."
-    order = 20
-    def __init__(self, decay:float=0.99): # weight of the teacher's previous value
+    order, name = 20, 'ema'   # the Learner's attribute: `learn.ema`
+    def __init__(self, decay:float=0.99, # weight of the teacher's previous value
+                 select:bool=False, # stock fastai: after `fit`, keep the teacher's weights in `learn.model` if it is better on `monitor`
+                 monitor:str='valid_loss'): # the student's Recorder column to compare ('valid_loss' or a metric's name)
         if not 0 <= decay < 1: raise ValueError(f"decay must be in [0, 1), got {decay}.")
-        self.decay = decay
+        self.decay, self.select, self.monitor = decay, select, monitor
+        self.teacher_metrics, self.selected, self.scores = [], None, []
     def before_fit(self):
+        if _evaluating(self.learn): return   # `learn.validate()` / `get_preds()` also fire before_fit: keep the teacher
         self.teacher = copy.deepcopy(self.learn.model).eval()
         for p in self.teacher.parameters(): p.requires_grad_(False)
         sd_t, sd_s = self.teacher.state_dict(), self.learn.model.state_dict()
@@ -30,14 +43,84 @@ class EMATeacher(Callback):
         self._int = [(sd_t[k], sd_s[k]) for k, v in sd_s.items() if not v.is_floating_point()]
         if not hasattr(self.learn, 'candidates'): self.learn.candidates = {}
         self.learn.candidates['teacher'] = self.teacher
+        self._add_teacher_metrics()
     @torch.no_grad()
     def after_step(self):
         torch._foreach_lerp_(self._t, self._s, 1 - self.decay)
         for t, s in self._int: t.copy_(s)
-    def after_fit(self): self.learn.candidates.pop('teacher', None)
+    def after_fit(self):
+        if _evaluating(self.learn): return
+        self.learn.candidates.pop('teacher', None)
+        self._select(); self._remove_teacher_metrics()
 
 def apply_ema(plan, value=True, decay:float=0.99):
     "Strategy `ema`: an EMA teacher (0.99) evaluated beside the student; the better on validation is kept."
     plan.cbs.append(EMATeacher(decay)); plan.info['ema_decay'] = decay
 
 register_strategy('ema', apply_ema, order=60, doc='EMA teacher, decay 0.99 per step')
+
+# %% ../nbs/14_ema.ipynb #f7f6788c
+class TeacherMetric(Metric):
+    "The fastai metric `inner` (or, for `AvgLoss`, the loss) of the EMA teacher's predictions on the same validation batches."
+    def __init__(self, ema:EMATeacher, inner:Metric): self.ema, self.inner = ema, inner
+    def reset(self): self.inner.reset()
+    def accumulate(self, learn):
+        if self.ema.view is not None: self.inner.accumulate(self.ema.view)
+    @property
+    def value(self): return self.inner.value
+    @property
+    def name(self): return 'teacher_' + self.inner.name
+
+@patch_to(EMATeacher)
+def _add_teacher_metrics(self):
+    "Add the teacher's columns to the Recorder (stock fastai: a Recorder and a validation set; the protocol scores candidates itself)."
+    self._remove_teacher_metrics(); self.view, self.scores, self.selected = None, [], None
+    rec = getattr(self.learn, 'recorder', None)
+    if rec is None or not rec.valid_metrics or not len(self.dls.valid): return
+    names = ['valid_loss'] + [m.name for m in self.learn.metrics]
+    if self.monitor not in names: raise ValueError(f"EMATeacher monitor {self.monitor!r} is not a validation column of this Learner; valid: {names}.")
+    self.teacher_metrics = [TeacherMetric(self, copy.deepcopy(m)) for m in [rec.loss] + list(self.learn.metrics)]
+    self.learn.metrics = list(self.learn.metrics) + self.teacher_metrics
+
+@patch_to(EMATeacher)
+def _remove_teacher_metrics(self):
+    if self.teacher_metrics: self.learn.metrics = [m for m in self.learn.metrics if not any(m is t for t in self.teacher_metrics)]
+    self.teacher_metrics = []
+
+@patch_to(EMATeacher)
+def after_batch(self):
+    "On validation batches, the teacher's predictions and loss, for the `TeacherMetric`s (the Recorder comes later, order 50)."
+    if self.training or not self.teacher_metrics or not len(self.learn.yb): self.view = None; return
+    with torch.no_grad():
+        pred = self.teacher(*self.learn.xb)
+        loss = self.learn.loss_func(pred, *self.learn.yb)
+    self.view = SimpleNamespace(pred=pred, loss=loss, xb=self.learn.xb, yb=self.learn.yb, y=self.learn.yb[0],
+                                to_detach=self.learn.to_detach, training=False, dl=self.learn.dl, model=self.teacher)
+
+# %% ../nbs/14_ema.ipynb #707eaebf
+@patch_to(EMATeacher)
+def after_epoch(self):
+    "Record the student's and the teacher's `monitor` of this epoch (stock fastai)."
+    if not self.teacher_metrics: return
+    mets = [self.recorder.loss] + list(self.learn.metrics)
+    names = [m.name for m in mets]
+    key = 'loss' if self.monitor == 'valid_loss' else self.monitor
+    self.scores.append({'student': float(mets[names.index(key)].value), 'teacher': float(mets[names.index('teacher_' + key)].value)})
+
+@patch_to(EMATeacher)
+def _select(self):
+    "With `select`, put the teacher's weights in `learn.model` if it beat the student on `monitor` in the last epoch."
+    if not self.scores: return
+    last, lower = self.scores[-1], 'loss' in self.monitor or 'error' in self.monitor
+    better = last['teacher'] < last['student'] if lower else last['teacher'] > last['student']
+    self.selected = 'teacher' if better else 'student'
+    if self.select and better: self.learn.model.load_state_dict(self.teacher.state_dict())
+
+@patch_to(EMATeacher)
+@contextmanager
+def use_teacher(self):
+    "Inside, `learn.model` is the teacher: `with learn.ema.use_teacher(): learn.validate()`."
+    if not hasattr(self, 'teacher'): raise ValueError("EMATeacher has no teacher yet: it is made at the start of `fit`.")
+    model, self.learn.model = self.learn.model, self.teacher
+    try: yield self.teacher
+    finally: self.learn.model = model

@@ -33,8 +33,10 @@ def template_path() -> Path:
 
 # %% ../nbs/32_executors.ipynb #db69c280
 def _params(config:dict, device, threads, data_root, plugins, result_path) -> dict:
-    p = {k: v for k, v in config.items() if k != 'method_args'}
+    p = {k: v for k, v in config.items() if k not in ('method_args', 'counts')}
+    if config.get('counts') is not None: p['counts'] = json.dumps(list(config['counts']))   # papermill parameters stay flat
     return dict(p, method_args=json.dumps(config.get('method_args') or {}), device=device, threads=threads,
+                run_key=RunConfig(**config).key(),   # the notebook checks it built this very config
                 data_root=None if data_root is None else str(data_root), plugins=json.dumps(list(plugins)), result_path=str(result_path))
 
 def _oneline(s:str) -> str: return ' '.join(str(s).split())
@@ -180,7 +182,8 @@ class RayExecutor:
                  threads:int=1, data_root=None, plugins=(), template=None,
                  runs_per_gpu:int=4, # concurrent runs sharing a GPU: each task asks for 1/runs_per_gpu of one
                 ):
-        import ray
+        from imbalance_study.extras import require
+        ray = require('ray', 'ray', 'the Ray executor')
         if mode not in ('papermill', 'inline'): raise ValueError(f"Unknown mode {mode!r}; valid modes are 'papermill' and 'inline'.")
         self.runs_per_gpu = _check_runs_per_gpu(runs_per_gpu)
         self.ray, self.started = ray, False

@@ -13,7 +13,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
 from .core import make_generator
 from .train import register_strategy, TrainPlan, fast_path_of
-from .augment import BatchAugment, AugmentCallback
+from .augment import BatchAugment, AugmentCallback, batch_normalize, in_pixel_space, check_unit_range
 from .losses import per_sample_loss as _library_per_sample_loss
 
 # %% auto #0
@@ -88,14 +88,16 @@ class HardAdversarialMining(Callback):
         self.augment = BatchAugment(augment) if isinstance(augment, str) else augment
         self.generator = generator if generator is not None else make_generator(0, 'cpu', 2)
         self.K, self._loss_func, self.batched = K, loss_func, batched
+        self.norm, self._checked = None, True
 
     def before_fit(self):
         self.score = per_sample_loss(self._loss_func if self._loss_func is not None else self.learn.loss_func)
+        self.norm, self._checked = batch_normalize(self.dls.train), False   # fastai's Normalize: augment in pixel space
 
     def select(self, model:nn.Module, x:torch.Tensor, y:torch.Tensor) -> tuple:
         "Augment `x` K times, score with `model` (no grad, BatchNorm statistics kept) and return `(chosen, variants, losses)`."
         B = len(x)
-        variants = self.augment(x.repeat(self.K, *[1] * (x.ndim - 1)), self.generator)   # K*B
+        variants = in_pixel_space(self.augment, x.repeat(self.K, *[1] * (x.ndim - 1)), self.norm, self.generator)   # K*B
         batched = self.batched if self.batched is not None else x.device.type == 'cuda'
         fast = fast_path_of(self)   # with bf16 precision the scoring forwards run in bf16 too, on channels-last input
         with torch.no_grad(), frozen_bn_stats(model), (fast.autocast() if fast else nullcontext()):
@@ -103,12 +105,14 @@ class HardAdversarialMining(Callback):
             if batched:
                 with per_variant_bn_stats(model, self.K): logits = model(variants)
             else: logits = torch.cat([model(v) for v in variants.chunk(self.K)])
-            losses = self.score(logits.float(), y.repeat(self.K)).view(self.K, B)
+            losses = self.score(logits.float().as_subclass(torch.Tensor), y.as_subclass(torch.Tensor).repeat(self.K)).view(self.K, B)
         k = losses.argmax(0)
         chosen = variants.view(self.K, B, *x.shape[1:])[k, torch.arange(B, device=x.device)]
         return chosen, variants, losses
 
     def before_batch(self):
+        if not self._checked and self.norm is None: check_unit_range(self.learn.xb[0], 'HardAdversarialMining')
+        self._checked = True
         chosen, _, losses = self.select(self.learn.model, self.learn.xb[0], self.learn.yb[0])
         self.learn.xb = (chosen,) + tuple(self.learn.xb[1:])
 

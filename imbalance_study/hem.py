@@ -10,7 +10,7 @@ import math
 import torch
 from fastai.callback.core import Callback
 from .losses import per_sample_loss
-from .samplers import ScoreSampler
+from .samplers import ScoreSampler, SamplerDL
 from .train import register_strategy
 
 # %% auto #0
@@ -24,12 +24,26 @@ class OHEMCallback(Callback):
                  alpha:float=0.9): # smoothing of the score's moving average
         if not 0 <= alpha < 1: raise ValueError(f"alpha must be in [0, 1), got {alpha}.")
         self.scores, self.alpha = scores, alpha
+    def before_fit(self):
+        "Check, before any step, that the training loader says which images each batch holds and samples by these scores."
+        dl = self.dls.train
+        if 'last_idx' not in vars(dl):
+            raise ValueError(f"OHEMCallback needs the dataset indices of each training batch, which a {type(dl).__name__} does not "
+                             "report. Draw the training batches by score with a SamplerDL sharing this callback's scores: "
+                             "`dls.loaders[0] = sampled_dl(dls.train, ScoreSampler(scores, generator))` (or "
+                             "`BalancedBatchSampler(dl_labels(dls.train), generator, scores=scores)`).")
+        n = len(dl.dataset) if isinstance(dl, SamplerDL) else len(getattr(dl, 'split', self.scores))
+        if len(self.scores) != n: raise ValueError(f"OHEMCallback has {len(self.scores)} scores but the training set has {n} images: one score per image (`init_scores(n, n_classes)`).")
+        if isinstance(dl, SamplerDL) and getattr(dl.sampler, 'scores', None) is not self.scores:
+            raise ValueError("the training SamplerDL's sampler does not sample by this callback's scores: pass the same tensor to "
+                             "ScoreSampler / BalancedBatchSampler(scores=...) and OHEMCallback, or the scores never change a batch.")
     def after_loss(self):
         if not self.training: return
-        idx = self.dl.last_idx
+        idx = self.dl.last_idx.to(self.scores.device)
         with torch.no_grad():
-            l = per_sample_loss(self.learn.loss_func, self.learn.pred.detach(), *self.learn.yb).float()
-            self.scores[idx] = self.alpha * self.scores[idx] + (1 - self.alpha) * l
+            pred, yb = self.learn.pred.detach().as_subclass(torch.Tensor), [y.as_subclass(torch.Tensor) for y in self.learn.yb]
+            l = per_sample_loss(self.learn.loss_func, pred, *yb).float()
+            self.scores[idx] = self.alpha * self.scores[idx] + (1 - self.alpha) * l.as_subclass(torch.Tensor).to(self.scores.device)
 
 def init_scores(n:int, n_classes:int, device='cpu') -> torch.Tensor:
     "Initial OHEM scores: `log C` for every image (the loss of a uniform prediction)."

@@ -1,4 +1,4 @@
-"""Classification metrics on predicted labels and probabilities: macro and per-class F1, accuracy, balanced accuracy, per-group F1, and the ordinal and probabilistic metrics the paper modules report.
+"""Classification metrics on predicted labels and probabilities: macro and per-class F1, accuracy, balanced accuracy, per-group F1, AUC (macro one-vs-rest, or binary), and the ordinal and probabilistic metrics the paper modules report.
 
 Docs: https://imbalance-study.github.io/imbalance_study/metrics.html.md"""
 
@@ -11,7 +11,7 @@ from sklearn import metrics as skm
 from scipy import stats
 
 # %% auto #0
-__all__ = ['confusion_matrix', 'per_class_f1', 'classification_metrics', 'grading_metrics', 'binary_score_metrics']
+__all__ = ['confusion_matrix', 'per_class_f1', 'classification_metrics', 'grading_metrics', 'binary_score_metrics', 'auc_metrics']
 
 # %% ../nbs/04_metrics.ipynb #27930a1f
 def confusion_matrix(y_true, y_pred, n_classes:int) -> torch.Tensor:
@@ -58,3 +58,17 @@ def binary_score_metrics(y_true, score) -> dict:
                 brier=float(np.mean((s - y) ** 2)), best_f1=float(f1.max()),
                 best_balanced_accuracy=float(((tpr + 1 - fpr) / 2).max()),
                 precision_at_recall_99=float(prec[rec >= 0.99].max()))
+
+# %% ../nbs/04_metrics.ipynb #58e1fb37
+def auc_metrics(y_true, probs, n_classes:int) -> dict:
+    "`auc` (binary AUC for 2 classes, else macro one-vs-rest) and `per_class_auc` from class probabilities `N x C`."
+    y = np.asarray(torch.as_tensor(y_true).cpu()).ravel().astype(int)
+    p = np.asarray(torch.as_tensor(probs).detach().cpu().double())
+    if p.ndim != 2 or p.shape != (len(y), n_classes): raise ValueError(f"probs must have shape ({len(y)}, {n_classes}), got {tuple(p.shape)}.")
+    per = []
+    for c in range(n_classes):
+        pos = y == c
+        per.append(float(skm.roc_auc_score(pos, p[:, c])) if 0 < pos.sum() < len(y) else None)
+    if n_classes == 2: auc = per[1]
+    else: auc = float(np.mean([a for a in per if a is not None])) if any(a is not None for a in per) else None
+    return dict(auc=float('nan') if auc is None else auc, per_class_auc=[None if a is None else round(a, 6) for a in per])

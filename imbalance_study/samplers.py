@@ -7,9 +7,11 @@ Docs: https://imbalance-study.github.io/imbalance_study/samplers.html.md"""
 # %% ../nbs/07_samplers.ipynb #5c128931
 from __future__ import annotations
 import torch
+from fastai.data.core import TfmdDL
 
 # %% auto #0
-__all__ = ['class_sampling_probs', 'ClassSampler', 'BalancedBatchSampler', 'ScoreSampler']
+__all__ = ['class_sampling_probs', 'ClassSampler', 'BalancedBatchSampler', 'ScoreSampler', 'dl_labels', 'SamplerDL', 'sampled_dl',
+           'SampledBatches']
 
 # %% ../nbs/07_samplers.ipynb #32745927
 def class_sampling_probs(counts, q:float) -> torch.Tensor:
@@ -79,3 +81,63 @@ class ScoreSampler:
     def __init__(self, scores:torch.Tensor, generator:torch.Generator): self.scores, self.g = scores, generator
     def sample(self, bs:int) -> torch.Tensor:
         return torch.multinomial(self.scores.float().clamp_min(1e-12), bs, replacement=True, generator=self.g)
+
+# %% ../nbs/07_samplers.ipynb #4d007e6f
+def dl_labels(dl) -> torch.Tensor:
+    "Integer labels of every item of `dl`'s dataset, in dataset order (fastai `Datasets`: from its target pipeline, no image is loaded)."
+    ds = getattr(dl, 'dataset', dl)
+    tls, n_inp = getattr(ds, 'tls', None), getattr(ds, 'n_inp', 1)
+    if tls is not None and len(tls) > n_inp: ys = [tls[n_inp][i] for i in range(len(ds))]
+    else: ys = [ds[i][1] for i in range(len(ds))]
+    try: y = torch.tensor([int(v) for v in ys], dtype=torch.long)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"dl_labels needs one integer class label per item (single-label classification); got {ys[:1]!r}: {e}") from None
+    if len(y) and y.min() < 0: raise ValueError(f"labels must be non-negative class indices, got {int(y.min())}.")
+    return y
+
+# %% ../nbs/07_samplers.ipynb #f36cda15
+class SamplerDL(TfmdDL):
+    "A fastai `TfmdDL` whose batches are drawn by `sampler` (`sample(bs)` per batch, as fastai's `WeightedDL` overrides `get_idxs`); `last_idx` holds the last batch's dataset indices."
+    def __init__(self, dataset=None, bs:int=64, sampler=None, **kwargs):
+        if not callable(getattr(sampler, 'sample', None)):
+            raise TypeError(f"SamplerDL needs a sampler with a `sample(bs)` method (ClassSampler, BalancedBatchSampler, ScoreSampler), got {sampler!r}.")
+        self.sampler, self.last_idx, self._batches = sampler, None, []
+        super().__init__(dataset=dataset, bs=bs, **kwargs)
+
+    def get_idxs(self):
+        "`n` indices (the dataset's length) as `len(self)` batches drawn by the sampler, in the order they are yielded."
+        if self.n == 0: return []
+        sizes = [self.bs] * (self.n // self.bs) + ([] if self.drop_last or self.n % self.bs == 0 else [self.n % self.bs])
+        self._batches = [self.sampler.sample(s).cpu() for s in sizes]
+        return torch.cat(self._batches).tolist() if self._batches else []
+
+    def __iter__(self):
+        for i, b in enumerate(super().__iter__()):   # fastai yields the batches in index order, with workers too
+            self.last_idx = self._batches[i]
+            yield b
+
+    def new(self, dataset=None, cls=None, **kwargs):
+        if (cls is None or issubclass(cls, SamplerDL)) and 'sampler' not in kwargs: kwargs['sampler'] = self.sampler
+        return super().new(dataset, cls, **kwargs)
+
+def sampled_dl(dl:TfmdDL, sampler, **kwargs) -> SamplerDL:
+    "A `SamplerDL` like the fastai DataLoader `dl` (same dataset, transforms, batch size, device) drawing its batches by `sampler`."
+    if not isinstance(dl, TfmdDL): raise TypeError(f"sampled_dl needs a fastai TfmdDL (e.g. `dls.train`), got {type(dl).__name__}.")
+    n = len(dl.dataset)
+    for name in ('labels', 'scores'):
+        t = getattr(sampler, name, None)
+        if t is not None and len(t) != n:
+            raise ValueError(f"the sampler's {name} have {len(t)} entries but the DataLoader's dataset has {n} items: build it from `dl_labels(dl)` / one score per item.")
+    return dl.new(cls=SamplerDL, sampler=sampler, shuffle=False, **kwargs)
+
+# %% ../nbs/07_samplers.ipynb #e477b01a
+class SampledBatches(torch.utils.data.Sampler):
+    "A torch batch sampler (`DataLoader(ds, batch_sampler=SampledBatches(sampler, bs, n_batches))`): each batch one `sampler.sample(bs)`."
+    def __init__(self, sampler, bs:int, n_batches:int):
+        if not callable(getattr(sampler, 'sample', None)): raise TypeError(f"SampledBatches needs a sampler with `sample(bs)`, got {sampler!r}.")
+        for k, v in (('bs', bs), ('n_batches', n_batches)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}.")
+        self.sampler, self.bs, self.n_batches = sampler, bs, n_batches
+    def __len__(self): return self.n_batches
+    def __iter__(self):
+        for _ in range(self.n_batches): yield self.sampler.sample(self.bs).tolist()

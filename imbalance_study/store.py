@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd, psutil
 from .core import check_output_file
+from .extras import require
 from .train import RunConfig
 
 # %% auto #0
@@ -300,7 +301,9 @@ class ResultsStore:
         else: raise ValueError(f"what must be 'runs' or 'results', got {what!r}.")
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == '.csv': df.to_csv(path, index=False)
-        else: df.to_parquet(path, index=False)   # .parquet or .pq (checked above)
+        else:   # .parquet or .pq (checked above)
+            require('pyarrow', 'parquet', 'a Parquet export')
+            df.to_parquet(path, index=False)
         return path
 
 # %% ../nbs/31_store.ipynb #e1b7b35d

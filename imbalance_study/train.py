@@ -12,23 +12,25 @@ from dataclasses import dataclass, field, asdict, replace
 from functools import partial
 import torch, torch.nn as nn
 from fastai.learner import Learner
+from fastcore.basics import patch
 from fastai.callback.core import Callback, TrainEvalCallback, CancelFitException
 from fastai.data.core import DataLoaders
 from fastai.optimizer import OptimWrapper
 from tqdm.auto import tqdm
 from .core import (set_seed, make_generator, default_device, get_budget, Budget, BUDGETS, library_versions, git_commit,
-                                   PRECISIONS, resolve_precision)
-from .data import ImageDataset, Split, load_dataset, dataset_info
-from .profiles import make_profile, class_groups, PROFILE_NAMES
-from .models import resnet18_small, channel_stats
-from .metrics import classification_metrics
+                                   PRECISIONS, resolve_precision, results_dir)
+from .data import ImageDataset, Split, load_dataset, dataset_info, is_medmnist, DatasetInfo
+from .profiles import (make_profile, class_groups, dataset_groups, check_counts, PROFILE_NAMES, ALL_PROFILES,
+                                      CUSTOM_PROFILE, PROFILES)
+from .models import resnet18_small, channel_stats, create_model, check_arch, ARCHS, DEFAULT_ARCH
+from .metrics import classification_metrics, auc_metrics
 from .losses import WeightedCrossEntropy
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'ShuffleSampler', 'TensorLoader', 'predict',
-           'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan', 'Strategy', 'register_strategy',
-           'RunConfig', 'DeviceFastPath', 'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan',
-           'apply_strategies', 'run']
+__all__ = ['STRATEGIES', 'FEATURE_STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'OPTIONAL_FIELDS', 'ShuffleSampler',
+           'TensorLoader', 'predict', 'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan',
+           'Strategy', 'register_strategy', 'needs_features', 'RunConfig', 'DeviceFastPath', 'to_channels_last',
+           'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -77,9 +79,11 @@ def predict(model:nn.Module, x:torch.Tensor, bs:int=512, tta_flip:bool=False) ->
     return torch.cat(out)
 
 def evaluate_model(model:nn.Module, split:Split, n_classes:int, groups=None, tta_flip:bool=False) -> dict:
-    "Classification metrics of `model` on `split`."
+    "Classification metrics of `model` on `split`, and its AUC (binary, or macro one-vs-rest) from the softmax probabilities."
     logits = predict(model, split.x, tta_flip=tta_flip)
-    return classification_metrics(split.y, logits.argmax(1).to(split.y.device), n_classes, groups)
+    out = classification_metrics(split.y, logits.argmax(1).to(split.y.device), n_classes, groups)
+    out.update(auc_metrics(split.y, torch.softmax(logits.double(), 1), n_classes))
+    return out
 
 # %% ../nbs/08_train.ipynb #15c47032
 class NonFiniteLossError(RuntimeError): pass
@@ -173,15 +177,22 @@ class Strategy:
     order:int
     doc:str = ''
     args:tuple|None = None   # the valid `method_args` keys of a method (None: the method checks its own)
+    needs_features:bool = False  # the strategy builds on the model's `encode` / `head` / `feature_dim` (see `models.register_arch`)
 
 STRATEGIES = {}
+FEATURE_STRATEGIES = ('aduni', 'lct')   # methods that build on `encode`/`head` (LCT only with its FiLM, the default)
 
-def register_strategy(name:str, apply, order:int, doc:str='', args=None):
+def register_strategy(name:str, apply, order:int, doc:str='', args=None, needs_features:bool=False):
     "Register `apply(plan, value)` for the `RunConfig` field (or `method`) called `name`; `args`: its valid `method_args` keys."
-    STRATEGIES[name] = Strategy(name, apply, order, doc, None if args is None else tuple(sorted(args)))
+    STRATEGIES[name] = Strategy(name, apply, order, doc, None if args is None else tuple(sorted(args)), needs_features)
     return apply
 
-# %% ../nbs/08_train.ipynb #16f82b03
+def needs_features(name:str, args=None) -> bool:
+    "Whether strategy `name` (with `method_args` `args`) needs a model with `encode`, `head` and `feature_dim`."
+    if name == 'lct' and not (args or {}).get('film', True): return False
+    return name in FEATURE_STRATEGIES or (name in STRATEGIES and STRATEGIES[name].needs_features)
+
+# %% ../nbs/08_train.ipynb #89cedd63
 AUGMENT_TIERS = ('none', 'classical', 'randaugment', 'trivialaugment')
 MAX_SEED = 2**31 - 1   # seeds (and profile seeds) fit torch, NumPy and SQLite alike
 
@@ -190,12 +201,15 @@ def _check_int(name:str, v, lo:int, hi:int|None=None):
     if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
         raise ValueError(f"{name} must be an integer in [{lo}, {'inf' if hi is None else hi}], got {v!r}.")
 FAMILY_FIELDS = ('augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema')
+# Fields added after the first stores were written: at these values they are left out of `canonical()` (and so of the
+# key), so that every earlier run keeps its key.
+OPTIONAL_FIELDS = dict(arch=DEFAULT_ARCH, size=None, counts=None, imbalance_ratio=None)
 
 @dataclass
 class RunConfig:
     "One run of the study: dataset, scarcity profile, strategies, seed and budget."
-    dataset:str = 'retinamnist'      # 'cifar10', 'retinamnist', 'organcmnist', 'pathmnist' or any MedMNIST 2D flag
-    profile:str = 'full'             # 'full', 'long_tail', 'extreme_long_tail'
+    dataset:str = 'retinamnist'      # 'cifar10', a MedMNIST 2D flag, a registered own dataset, or a folder / .csv / .npz path
+    profile:str = 'full'             # 'full', 'long_tail', 'extreme_long_tail' (Table 4; 'long_tail' with imbalance_ratio: the rule), 'custom'
     augment:str = 'none'             # 'none', 'classical', 'randaugment', 'trivialaugment'
     hem:bool = False                 # online hard example mining (score-proportional sampling)
     ham:bool = False                 # hard adversarial mining (K = 4 augmented variants, highest loss kept)
@@ -209,60 +223,110 @@ class RunConfig:
     width:int|None = None            # override the budget's ResNet width
     profile_seed:int = 0             # seed of the profile subset (fixed across training seeds)
     precision:str = 'auto'           # 'auto' (bf16 where the device has it natively, else fp32), 'fp32', 'bf16'
+    arch:str = DEFAULT_ARCH          # 'resnet18_small', a registered architecture, or a timm model name
+    size:int|None = None             # image size: MedMNIST+ 28, 64, 128, 224 (None: the dataset's own); own data: resize
+    counts:tuple|None = None         # profile 'custom': train images per class
+    imbalance_ratio:float|None = None # profile 'long_tail' by rule: n_i = n_max * r^(-i/(C-1)) (any dataset)
 
-    def validate(self) -> 'RunConfig':
-        "Raise a `ValueError` naming the bad field and the valid values."
-        dataset_info(self.dataset)
-        if self.profile not in PROFILE_NAMES: raise ValueError(f"Unknown profile {self.profile!r}; valid profiles are {list(PROFILE_NAMES)}.")
-        if self.augment not in AUGMENT_TIERS: raise ValueError(f"Unknown augment {self.augment!r}; valid tiers are {list(AUGMENT_TIERS)}.")
-        for f in FAMILY_FIELDS[1:]:
-            if not isinstance(getattr(self, f), bool): raise ValueError(f"{f} must be True or False, got {getattr(self, f)!r}.")
-        if self.ham and self.augment == 'none':
-            raise ValueError("ham=True needs augmentation: hard adversarial mining chooses among augmented variants. "
-                             f"Set augment to one of {list(AUGMENT_TIERS[1:])}.")
-        if self.method is not None and self.method not in STRATEGIES:
-            methods = sorted(k for k in STRATEGIES if k not in FAMILY_FIELDS)
-            raise ValueError(f"Unknown method {self.method!r}; registered methods are {methods} (import imbalance_study to register them all).")
-        if self.method is None and self.method_args:
-            raise ValueError(f"method_args {self.method_args!r} given without a method: set method, or leave method_args empty.")
-        if not isinstance(self.method_args, dict): raise ValueError(f"method_args must be a dict, got {self.method_args!r}.")
-        valid = STRATEGIES[self.method].args if self.method else None
-        if valid is not None and set(self.method_args) - set(valid):
-            raise ValueError(f"Unknown method_args {sorted(set(self.method_args) - set(valid))} for method {self.method!r}; valid: {list(valid)}.")
-        get_budget(self.budget)
-        _check_int('seed', self.seed, 0, MAX_SEED); _check_int('profile_seed', self.profile_seed, 0, MAX_SEED)
-        if self.width is not None: _check_int('width', self.width, 1, 4096)
-        if self.precision not in PRECISIONS: raise ValueError(f"Unknown precision {self.precision!r}; valid precisions are {list(PRECISIONS)}.")
-        return self
+# %% ../nbs/08_train.ipynb #befa18e5
+def _validate_data(c:RunConfig, info:DatasetInfo):
+    "The dataset-dependent fields of `c`: the profile's counts or rule, against `info`."
+    if c.profile not in ALL_PROFILES: raise ValueError(f"Unknown profile {c.profile!r}; valid profiles are {list(ALL_PROFILES)}.")
+    if c.counts is not None:
+        if c.profile != CUSTOM_PROFILE: raise ValueError(f"counts go with profile 'custom', got profile {c.profile!r}.")
+        check_counts(c.counts, info.n_classes, c.dataset)
+    elif c.profile == CUSTOM_PROFILE: raise ValueError("profile 'custom' needs counts: the train images to keep per class.")
+    if c.imbalance_ratio is not None:
+        r = c.imbalance_ratio
+        if c.profile != 'long_tail': raise ValueError(f"imbalance_ratio goes with profile 'long_tail', got profile {c.profile!r}.")
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r < 1:
+            raise ValueError(f"imbalance_ratio must be a number >= 1 (head count / tail count), got {r!r}.")
+    elif c.profile in PROFILE_NAMES[1:] and c.dataset not in PROFILES:
+        raise ValueError(f"Dataset {c.dataset!r} has no Table 4 {c.profile!r} profile (Table 4 covers {sorted(PROFILES)}): give "
+                         f"imbalance_ratio= with profile 'long_tail', or counts= with profile 'custom'.")
 
-    def resolved(self, device=None) -> 'RunConfig':
-        "This config with `precision='auto'` replaced by what a run on `device` trains in (`resolve_precision`)."
-        return replace(self, precision=resolve_precision(self.precision, device))
+def _validate_arch(c:RunConfig):
+    "`c.arch` exists, and supports the strategies that build on the model's features."
+    arch = check_arch(c.arch)
+    on = c.strategies()
+    need = [s for s in on if needs_features(s, on[s] if s == c.method else None)]
+    if need and not arch.features:
+        ok = [a for a, v in ARCHS.items() if v.features]
+        raise ValueError(f"{need} build on the model's features (`encode`, `head`, `feature_dim`), which arch {c.arch!r} does not "
+                         f"have; supported: {ok} and every timm model.")
 
-    def strategies(self) -> dict:
-        "The strategy fields that are on, with their values."
-        on = {f: getattr(self, f) for f in FAMILY_FIELDS if getattr(self, f) not in (False, 'none')}
-        if self.method: on[self.method] = self.method_args
-        return on
+# %% ../nbs/08_train.ipynb #0bc48c1e
+@patch
+def validate(self:RunConfig, root=None, # data root holding registered datasets (see `data.register_dataset`)
+             info:DatasetInfo|None=None) -> RunConfig: # the dataset's info (when `run` is given loaded data)
+    "Raise a `ValueError` naming the bad field and the valid values."
+    if info is None: info = dataset_info(self.dataset, self.size, root)
+    _validate_data(self, info)
+    if self.augment not in AUGMENT_TIERS: raise ValueError(f"Unknown augment {self.augment!r}; valid tiers are {list(AUGMENT_TIERS)}.")
+    for f in FAMILY_FIELDS[1:]:
+        if not isinstance(getattr(self, f), bool): raise ValueError(f"{f} must be True or False, got {getattr(self, f)!r}.")
+    if self.ham and self.augment == 'none':
+        raise ValueError("ham=True needs augmentation: hard adversarial mining chooses among augmented variants. "
+                         f"Set augment to one of {list(AUGMENT_TIERS[1:])}.")
+    if self.method is not None and self.method not in STRATEGIES:
+        methods = sorted(k for k in STRATEGIES if k not in FAMILY_FIELDS)
+        raise ValueError(f"Unknown method {self.method!r}; registered methods are {methods} (import imbalance_study to register them all).")
+    if self.method is None and self.method_args:
+        raise ValueError(f"method_args {self.method_args!r} given without a method: set method, or leave method_args empty.")
+    if not isinstance(self.method_args, dict): raise ValueError(f"method_args must be a dict, got {self.method_args!r}.")
+    valid = STRATEGIES[self.method].args if self.method else None
+    if valid is not None and set(self.method_args) - set(valid):
+        raise ValueError(f"Unknown method_args {sorted(set(self.method_args) - set(valid))} for method {self.method!r}; valid: {list(valid)}.")
+    get_budget(self.budget)
+    _check_int('seed', self.seed, 0, MAX_SEED); _check_int('profile_seed', self.profile_seed, 0, MAX_SEED)
+    if self.width is not None: _check_int('width', self.width, 1, 4096)
+    if self.precision not in PRECISIONS: raise ValueError(f"Unknown precision {self.precision!r}; valid precisions are {list(PRECISIONS)}.")
+    _validate_arch(self)
+    return self
 
-    def canonical(self) -> dict:
-        "The config as a plain dict with sorted keys: `precision='auto'` resolved here, a width equal to the budget's as None."
-        d = asdict(self.resolved())
-        if d['width'] is not None and d['budget'] in BUDGETS and d['width'] == BUDGETS[d['budget']].width: d['width'] = None
-        return json.loads(json.dumps(d, sort_keys=True))
+@patch
+def resolved(self:RunConfig, device=None) -> RunConfig:
+    "This config with `precision='auto'` replaced by what a run on `device` trains in (`resolve_precision`)."
+    return replace(self, precision=resolve_precision(self.precision, device))
 
-    def key(self) -> str:
-        "A stable hash of the canonical config (seed, budget and precision included; fp32 runs keep their pre-precision keys)."
-        d = self.canonical()
-        if d['precision'] == 'fp32': del d['precision']   # every run stored before `precision` existed trained in fp32
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+@patch
+def strategies(self:RunConfig) -> dict:
+    "The strategy fields that are on, with their values."
+    on = {f: getattr(self, f) for f in FAMILY_FIELDS if getattr(self, f) not in (False, 'none')}
+    if self.method: on[self.method] = self.method_args
+    return on
 
-    def label(self) -> str:
-        "A short human-readable name of the strategies that are on."
-        parts = [self.augment] if self.augment != 'none' else []
-        parts += [f for f in FAMILY_FIELDS[1:] if getattr(self, f)]
-        if self.method: parts.append(self.method + (f"({','.join(f'{k}={v}' for k, v in sorted(self.method_args.items()))})" if self.method_args else ''))
-        return '+'.join(parts) or 'baseline'
+# %% ../nbs/08_train.ipynb #2d49b3f6
+def _native_size(dataset) -> int|None:
+    "The size a built-in dataset has without `size=` (None for own data: its size is in its files)."
+    return 32 if dataset == 'cifar10' else 28 if is_medmnist(dataset) else None
+
+@patch
+def canonical(self:RunConfig) -> dict:
+    "The config as a plain dict with sorted keys: `precision='auto'` resolved, a width equal to the budget's as None, optional fields at their defaults left out."
+    d = asdict(self.resolved())
+    if d['width'] is not None and d['budget'] in BUDGETS and d['width'] == BUDGETS[d['budget']].width: d['width'] = None
+    if d['size'] is not None and d['size'] == _native_size(d['dataset']): d['size'] = None
+    if d['imbalance_ratio'] is not None: d['imbalance_ratio'] = float(d['imbalance_ratio'])   # 10 and 10.0: one run
+    if d['counts'] is not None: d['counts'] = [int(n) for n in d['counts']]
+    for k, default in OPTIONAL_FIELDS.items():
+        if d[k] == default: del d[k]
+    return json.loads(json.dumps(d, sort_keys=True))
+
+@patch
+def key(self:RunConfig) -> str:
+    "A stable hash of the canonical config (seed, budget and precision included; fp32 runs keep their pre-precision keys)."
+    d = self.canonical()
+    if d['precision'] == 'fp32': del d['precision']   # every run stored before `precision` existed trained in fp32
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+@patch
+def label(self:RunConfig) -> str:
+    "A short human-readable name of the strategies that are on."
+    parts = [self.augment] if self.augment != 'none' else []
+    parts += [f for f in FAMILY_FIELDS[1:] if getattr(self, f)]
+    if self.method: parts.append(self.method + (f"({','.join(f'{k}={v}' for k, v in sorted(self.method_args.items()))})" if self.method_args else ''))
+    return '+'.join(parts) or 'baseline'
 
 # %% ../nbs/08_train.ipynb #d84cd64d
 class DeviceFastPath(Callback):
@@ -318,7 +382,7 @@ def train_plan(plan:TrainPlan, progress:bool=True,
     train = plan.data.train.to(plan.device)
     dl = TensorLoader(train, b.batch_size, plan.sampler, device=plan.device)
     dls = DataLoaders(dl, _NoValidation(), device=plan.device)
-    groups = class_groups(plan.data.name, plan.data.counts())
+    groups = dataset_groups(plan.data)
     proto = protocol if protocol is not None else ProtocolCallback(b, plan.data.val.to(plan.device), plan.data.n_classes, groups, progress,
                                          desc=f"{plan.data.name}/{plan.data.profile} {plan.config.label()} s{plan.config.seed}")
     fast = [DeviceFastPath(**plan.fast_path)] if plan.precision == 'bf16' else []
@@ -360,24 +424,36 @@ class RunResult:
     def __repr__(self):
         return (f"RunResult({self.label} on {self.config['dataset']}/{self.config['profile']}, seed {self.seed}, "
                 f"{self.budget}: val F1 {self.val['macro_f1']:.3f}, test F1 {self.test['macro_f1']:.3f}, "
-                f"test acc {self.test['accuracy']:.3f}, {self.samples_seen} samples, {self.wall_time_s:.1f}s)")
+                f"test acc {self.test['accuracy']:.3f}, test AUC {self.test.get('auc', float('nan')):.3f}, {self.samples_seen} samples, {self.wall_time_s:.1f}s)")
 
-def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=None) -> TrainPlan:
+def _check_data(config:RunConfig, data:ImageDataset, want:DatasetInfo):
+    "Given data must be what `config` names: the same name, classes, channels and image size."
+    if data.name != config.dataset: raise ValueError(f"data is {data.name!r} but the config asks for {config.dataset!r}.")
+    for what, a, b in (('classes', data.n_classes, want.n_classes), ('channels', data.info.channels, want.channels), ('image size', data.info.size, want.size)):
+        if a != b: raise ValueError(f"data {data.name!r} has {a} {what}, but {config.dataset!r} (size {config.size or 'default'}) has {b}.")
+
+def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=None,
+               download:bool=False) -> TrainPlan: # fetch missing MedMNIST / CIFAR-10 files (see `data.fetch_dataset`)
     "The baseline plan of `config` with its strategies applied (precision resolved for `device`)."
-    config.validate()
+    try: info = dataset_info(config.dataset, config.size, root)
+    except ValueError:   # a dataset only the given `data` knows (e.g. built in memory): its own info is the truth
+        if data is None or data.name != config.dataset: raise
+        info = data.info
+    config.validate(root, info=info)
+    if data is not None: _check_data(config, data, info)
     budget = get_budget(config.budget)
     if config.width is not None: budget = budget.with_(width=config.width)
     device = default_device(device)
     config = config.resolved(device)
     set_seed(config.seed)
-    if data is None: data = load_dataset(config.dataset, root)
-    elif data.name != config.dataset: raise ValueError(f"data is {data.name!r} but the config asks for {config.dataset!r}.")
-    if data.profile == 'full': data = make_profile(data, config.profile, seed=config.profile_seed)
+    if data is None: data = load_dataset(config.dataset, root, download=download, size=config.size)
+    if data.profile == 'full':
+        data = make_profile(data, config.profile, seed=config.profile_seed, counts=config.counts, imbalance_ratio=config.imbalance_ratio)
     elif data.profile != config.profile: raise ValueError(f"data has profile {data.profile!r} but the config asks for {config.profile!r}.")
     empty = [s for s in ('train', 'val', 'test') if len(data.split(s)) == 0]
     if empty: raise ValueError(f"{data.name}: the {' and '.join(empty)} split(s) hold no images; training needs train, and selection and the report need val and test.")
     mean, std = channel_stats(data.train.x)
-    model = resnet18_small(data.n_classes, data.info.channels, budget.width, mean, std).to(device)
+    model = create_model(config.arch, data.n_classes, data.info.channels, budget.width, mean, std, data.info.size).to(device)
     plan = TrainPlan(config, data, budget, device, model, WeightedCrossEntropy(None).to(device), None, seed=config.seed,
                      precision=config.precision)
     plan.sampler = ShuffleSampler(len(data.train), plan.generator(1))
@@ -397,19 +473,20 @@ def run(config:RunConfig, # what to run
         device=None, # training device (default: GPU if present)
         progress:bool=True, # show a progress bar
         return_model:bool=False, # also return the selected model: `(result, model)`
+        download:bool=False, # fetch missing MedMNIST / CIFAR-10 files into the data root (MD5-checked)
        ) -> RunResult:
     "Train one configuration under the protocol and evaluate its best-on-validation checkpoint on test."
     t0 = time.time()
-    plan = build_plan(config, data, root, device)
+    plan = build_plan(config, data, root, device, download=download)
     config = plan.config   # precision resolved
     t1 = time.time()
     best, proto = (plan.trainer or train_plan)(plan, progress)
     t2 = time.time()
-    groups = class_groups(plan.data.name, plan.data.counts())
+    groups = dataset_groups(plan.data)
     test = evaluate_model(best, plan.data.test, plan.data.n_classes, groups)
     for hook in plan.info.pop('_after_test', []): hook(plan, best, test)
     res = RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
                     proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
-                    round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, **plan.info},
+                    round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, 'arch': config.arch, 'image_size': plan.data.info.size, **plan.info},
                     library_versions(), git_commit(), str(plan.device), plan.data.source_file, plan.precision)
     return (res, best) if return_model else res

@@ -42,7 +42,21 @@ def test_docs_workflow():
     uses = [s.get('uses', '') for s in steps]
     runs = '\n'.join(s.get('run', '') for s in steps)
     assert any(u.startswith('quarto-dev/quarto-actions/setup') for u in uses)
-    assert 'pip install -e ".[dev]"' in runs and 'nbdev-docs' in runs
-    assert re.search(r'python -m imbalance_study\.report .*--notebook nbs/report\.ipynb --site-page', runs)
-    assert runs.index('imbalance_study.report') < runs.index('nbdev-docs')   # the report page exists before the site is built
+    assert 'pip install -c constraints.txt -e ".[all,dev]"' in runs and 'nbdev-docs' in runs
+    assert re.search(r'python -m imbalance_study\.report "\$db" .*--notebook "nbs/report_\$study\.ipynb" --site-page', runs)
+    assert runs.index('imbalance_study.report') < runs.index('nbdev-docs')   # the report pages exist before the site is built
     assert any(u.startswith('peaceiris/actions-gh-pages') for u in uses)
+    # the report pages are rendered from the committed stores: the folder the workflow globs holds finished runs
+    import sqlite3
+    stores = sorted((ROOT / wf['jobs']['docs']['env']['RESULTS']).glob('*/results.sqlite'))
+    assert stores and '"$RESULTS"/*/results.sqlite' in runs
+    done = {p.parent.name: sqlite3.connect(f'file:{p}?mode=ro', uri=True).execute("SELECT COUNT(*) FROM runs WHERE status = 'done'").fetchone()[0] for p in stores}
+    assert done.get('retinamnist_long_tail_smoke_seed0') == 112, done
+
+def test_make_test_runs_the_docs_step():
+    "`make test` runs `nbdev-proc-nbs` (the step of `nbdev-docs` before Quarto) on every notebook."
+    mk = (ROOT / 'Makefile').read_text()
+    test_deps = re.search(r'^test:(.*)$', mk, re.M).group(1).split()
+    assert 'docs-check' in test_deps
+    recipe = mk.split('\ndocs-check:', 1)[1].split('\n\n', 1)[0]
+    assert 'nbdev_proc_nbs' in recipe and 'force=True' in recipe and 'exit 1' in recipe
