@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]/'results'
-STORES = {'fp32': ROOT/'retinamnist_long_tail_smoke_seed0'/'results.sqlite',
+STORES = {'fp32': ROOT/'hierarchy'/'results.sqlite',
           'bf16': ROOT/'retinamnist_long_tail_smoke_bf16_seed0'/'results.sqlite'}
 OWN = ROOT/'precision_check'/'results.sqlite'
 STRATEGIES = ['baseline', 'trivialaugment', 'trivialaugment+ham+loss_reweight+ema']   # the top stack as the paper's Table 1 reports it

@@ -24,7 +24,7 @@ VARIANTS = {  # name -> strategy fields of RunConfig
     'ema': dict(ema=True),
     'top stack (trivialaugment+ham+ema+loss_reweight)': dict(augment='trivialaugment', ham=True, ema=True, loss_reweight=True),
 }
-COMMITTED_GRID = Path(__file__).resolve().parents[1]/'results'/'retinamnist_long_tail_smoke_seed0'/'results.sqlite'
+COMMITTED_GRID = Path(__file__).resolve().parents[1]/'results'/'hierarchy'/'results.sqlite'
 
 def fake_data(root, n_per_class=216):
     from imbalance_study.data import write_fake_dataset, load_dataset
@@ -172,7 +172,8 @@ def project_grid(speedup:dict, overhead_s:float, slots=2):
     from imbalance_study.train import RunConfig
     from imbalance_study.cost import makespan
     if not COMMITTED_GRID.exists(): return None
-    with ResultsStore(COMMITTED_GRID, readonly=True) as s: rows = s.rows('done')
+    with ResultsStore(COMMITTED_GRID, readonly=True) as s:   # the hierarchy study's factorial grid: long_tail, seed 0
+        rows = [r for r in s.rows('done') if r['profile'] == 'long_tail' and r['seed'] == 0 and r['budget'] == 'smoke']
     fp32 = [r['wall_time_s'] + (r['overhead_s'] or 0) for r in rows]
     fam = [_family(RunConfig(**r['config']).strategies()) for r in rows]
     bf16 = [r['wall_time_s'] / speedup.get(f, speedup['baseline']) + overhead_s for r, f in zip(rows, fam)]

@@ -7,9 +7,9 @@ if not _DEFER:
     # The public API (SPEC section 12). Importing the package also imports every strategy module, which registers
     # its strategies with `imbalance_study.train.register_strategy` so that `RunConfig` can switch them on by name.
     from .core import set_seed, default_device, data_root, Budget, BUDGETS, get_budget
-    from .data import load_dataset, dataset_info, ImageDataset, Split
+    from .data import load_dataset, dataset_info, register_dataset, fetch_dataset, ImageDataset, Split
     from .profiles import PROFILES, PROFILE_NAMES, make_profile, profile_counts, class_groups
-    from .models import resnet18_small, SmallResNet
+    from .models import resnet18_small, SmallResNet, create_model
     from .metrics import classification_metrics, grading_metrics, binary_score_metrics
     from .losses import (inverse_frequency_weights, class_balanced_weights, focal_loss, vs_loss, ldam_loss,
                          balanced_softmax_loss, logit_adjusted_loss, soft_cross_entropy, WeightedCrossEntropy)
@@ -31,3 +31,10 @@ if not _DEFER:
     from .aduni import AdUniModel, aduc_loss, AlphaSchedule
     from .diffusion import ClassDiffusion
     from .rlcas import RLCAS
+    # The studies (`imbalance-study study`): the machinery, then the five declarations, which register themselves.
+    from .study import Study, Arm, STUDIES, get_study, run_study, study_frame, study_tables, render_study
+    from . import studies
+
+# The public names (what `from imbalance_study import *` gives): everything imported above but the modules themselves.
+__all__ = [] if _DEFER else sorted(k for k, v in globals().items()
+                                   if not k.startswith('_') and k not in ('studies',) and not type(v).__name__ == 'module')

@@ -13,13 +13,13 @@ from .core import Budget
 from .models import SmallResNet
 from .losses import ClassCountLoss, balanced_softmax_loss, ldam_loss
 from .samplers import ClassSampler, BalancedBatchSampler, class_sampling_probs, _class_index
-from .train import TrainPlan, ShuffleSampler, register_strategy
+from .train import TrainPlan, ShuffleSampler, ProtocolCallback, register_strategy
 
 # %% auto #0
 __all__ = ['ALPHA_SCHEDULES', 'SAMPLERS', 'AUGMENTS', 'ADUNI_DEFAULTS', 'crop_flip', 'two_views', 'AdUniModel', 'supcon_loss',
-           'classifier_contrastive_loss', 'aduc_loss', 'AlphaSchedule', 'ProgressiveSampler', 'make_sampler',
-           'AduCLoss', 'AdUniCallback', 'apply_aduni', 'NormedLinear', 'apply_balanced_softmax', 'apply_ldam',
-           'crt_budget', 'CRTCallback', 'apply_crt']
+           'classifier_contrastive_loss', 'log_class_prior', 'aduc_loss', 'AlphaSchedule', 'ProgressiveSampler',
+           'make_sampler', 'AduCLoss', 'at_selected', 'AdUniCallback', 'apply_aduni', 'NormedLinear',
+           'apply_balanced_softmax', 'apply_ldam', 'crt_budget', 'CRTCallback', 'apply_crt']
 
 # %% ../nbs/22_aduni.ipynb #22cd6fd8
 def crop_flip(x:torch.Tensor, # float images `B x C x H x W`
@@ -87,6 +87,12 @@ def classifier_contrastive_loss(g:torch.Tensor, y:torch.Tensor, tau:float=0.1) -
     "Contrast between logits and one-hot labels (AdUni eq. 2): cross-entropy on `g / tau`."
     return F.cross_entropy(g.float() / tau, y)
 
+def log_class_prior(counts) -> torch.Tensor:
+    "`log pi_c = log(n_c / n + 1e-9)` of the class counts (the official code's prior; 1e-9 keeps absent classes finite)."
+    n = torch.as_tensor(counts, dtype=torch.float32)
+    return (n / n.sum() + 1e-9).log()
+
+# %% ../nbs/22_aduni.ipynb #a3b4bb31
 def aduc_loss(f:torch.Tensor, # `2N x D` L2-normalised features (view 1 of the batch, then view 2)
               g:torch.Tensor, # `2N x C` classifier logits of the same views
               y:torch.Tensor, # `2N` labels
@@ -94,12 +100,16 @@ def aduc_loss(f:torch.Tensor, # `2N x D` L2-normalised features (view 1 of the b
               tau:float=0.1, # temperature of the feature similarities
               cls_tau:float|None=None, # temperature of the logits (default: `tau`, as eq. 3; the official code uses 1)
               normalize:str='mean', # 'mean': divide by alpha |P(i)| + 1 (official code, PaCo); 'sum': eq. 3 as printed
+              log_prior:torch.Tensor|None=None, # `C` log class priors added to the logits before `cls_tau` (official code); None: eq. 3
              ) -> torch.Tensor:
     "Adaptive unified contrastive loss (AdUni eq. 3): feature and classifier terms over one shared denominator."
     if normalize not in ('mean', 'sum'): raise ValueError(f"normalize must be 'mean' or 'sum', got {normalize!r}.")
     if not (len(f) == len(g) == len(y)): raise ValueError(f"f, g and y must have one row per view, got {len(f)}, {len(g)}, {len(y)}.")
+    if log_prior is not None and tuple(log_prior.shape) != (g.shape[1],):
+        raise ValueError(f"log_prior must have one entry per class ({g.shape[1]}), got shape {tuple(log_prior.shape)}.")
     s, eye = _sim(f.float(), tau)
-    z = g.float() / (tau if cls_tau is None else cls_tau)
+    z = g.float() if log_prior is None else g.float() + log_prior
+    z = z / (tau if cls_tau is None else cls_tau)
     logd = torch.logsumexp(torch.cat([z, s], 1), 1, keepdim=True)      # log D_i
     pos = (y[:, None] == y[None]) & ~eye
     feat = (s - logd).masked_fill(~pos, 0).sum(1)                       # sum_p log(exp(f_i.f_p/tau) / D_i)
@@ -114,29 +124,35 @@ ALPHA_SCHEDULES = ('cosine', 'compound', 'fixed')
 class AlphaSchedule:
     "alpha as a function of samples seen: single cosine (default), the official code's compounding cosine, or fixed."
     def __init__(self, kind:str='cosine', # 'cosine', 'compound' or 'fixed'
-                 total:int=1, # training budget T in samples
+                 total:int=1, # the horizon T in samples
                  alpha_max:float=1.0, alpha_min:float=0.01,
                  alpha:float|None=None, # the constant of 'fixed' (default alpha_min)
                  epoch_size:int|None=None, # samples per epoch for 'compound' (the train-set size)
+                 t_decay_ratio:float=1.0, # t_decay / T, the decay length as a multiple of the horizon (official run: 2.5)
                 ):
         if kind not in ALPHA_SCHEDULES: raise ValueError(f"Unknown alpha schedule {kind!r}; valid: {list(ALPHA_SCHEDULES)}.")
         if not 0 <= alpha_min <= alpha_max: raise ValueError(f"need 0 <= alpha_min <= alpha_max, got {alpha_min}, {alpha_max}.")
         if kind == 'compound' and not epoch_size: raise ValueError("the 'compound' schedule needs epoch_size (samples per epoch).")
+        if isinstance(t_decay_ratio, bool) or not isinstance(t_decay_ratio, (int, float)) or not t_decay_ratio > 0:
+            raise ValueError(f"t_decay_ratio must be a positive number (t_decay as a multiple of the horizon T), got {t_decay_ratio!r}.")
         self.kind, self.total, self.amax, self.amin, self.epoch_size = kind, max(int(total), 1), alpha_max, alpha_min, epoch_size
-        self.alpha = alpha_min if alpha is None else alpha
+        self.alpha, self.ratio = (alpha_min if alpha is None else alpha), t_decay_ratio
         if kind == 'compound':
             n_ep = max(1, math.ceil(self.total / epoch_size))
+            d = t_decay_ratio * n_ep                                    # t_decay in epochs
             a, self.per_epoch = alpha_max, []
-            for e in range(n_ep + 1):
-                a = alpha_min + (a - alpha_min) * (1 + math.cos(math.pi * min(e / n_ep, 1))) / 2
+            for e in range(max(n_ep, math.ceil(d)) + 1):
+                a = alpha_min + (a - alpha_min) * (1 + math.cos(math.pi * min(e / d, 1))) / 2
                 self.per_epoch.append(a)
     def __call__(self, t:float) -> float:
         "alpha after `t` samples."
         if self.kind == 'fixed': return self.alpha
         if self.kind == 'cosine':
-            return self.amin + (self.amax - self.amin) * (1 + math.cos(math.pi * min(t / self.total, 1))) / 2
+            return self.amin + (self.amax - self.amin) * (1 + math.cos(math.pi * min(t / (self.ratio * self.total), 1))) / 2
         return self.per_epoch[min(int(t // self.epoch_size), len(self.per_epoch) - 1)]
-    def __repr__(self): return f"AlphaSchedule({self.kind!r}, T={self.total}, {self.amax} -> {self.amin})"
+    def __repr__(self):
+        r = '' if self.ratio == 1 or self.kind == 'fixed' else f", t_decay={self.ratio} T"
+        return f"AlphaSchedule({self.kind!r}, T={self.total}, {self.amax} -> {self.amin}{r})"
 
 # %% ../nbs/22_aduni.ipynb #bdbc792e
 SAMPLERS = ('none', 'up', 'sqrt', 'progressive')
@@ -174,32 +190,55 @@ def make_sampler(name:str, # 'none', 'up', 'sqrt' or 'progressive'
 # %% ../nbs/22_aduni.ipynb #dae341bb
 class AduCLoss(nn.Module):
     "`loss_func(pred, y)` for fastai: eq. 3 on `pred = (logits, f)` of `2N` views and the `N` labels; `alpha` is set per batch."
-    def __init__(self, tau:float=0.1, cls_tau:float|None=None, normalize:str='mean', alpha:float=1.0):
+    def __init__(self, tau:float=0.1, cls_tau:float|None=None, normalize:str='mean', alpha:float=1.0,
+                 log_prior:torch.Tensor|None=None, # `C` log class priors added to the logits (`logit_prior=True`); None: eq. 3
+                ):
         super().__init__(); self.tau, self.cls_tau, self.normalize, self.alpha = tau, cls_tau, normalize, alpha
+        self.register_buffer('log_prior', None if log_prior is None else torch.as_tensor(log_prior, dtype=torch.float32))
     def forward(self, pred, y):
         if not isinstance(pred, (tuple, list)):
             raise TypeError("AduCLoss needs the model's (logits, projections) of both views: train with AdUniCallback "
                             "(RunConfig(method='aduni')), which asks AdUniModel for them.")
         g, f = pred
         if len(g) != 2 * len(y): raise ValueError(f"expected 2N = {2 * len(y)} views for {len(y)} labels, got {len(g)}.")
-        return aduc_loss(f, g, y.repeat(2), self.alpha, self.tau, self.cls_tau, self.normalize)
+        return aduc_loss(f, g, y.repeat(2), self.alpha, self.tau, self.cls_tau, self.normalize, self.log_prior)
 
+def at_selected(schedule:AlphaSchedule, sampler, samples:int, # samples seen at the selected checkpoint
+                t_batch:int, # samples seen when the last batch before that checkpoint started
+               ) -> dict:
+    "alpha (and, for `ProgressiveSampler`, the class mix) of the last batch that trained the checkpoint at `samples`."
+    out = dict(selected_samples=samples, alpha_at_selected=round(schedule(t_batch), 6))
+    if isinstance(sampler, ProgressiveSampler):
+        out['probal_at_selected'] = dict(balanced_fraction=round(min(t_batch / sampler.total, 1.0), 6),
+                                         class_probs=[round(p, 6) for p in sampler.probs(t_batch).tolist()])
+    return out
+
+# %% ../nbs/22_aduni.ipynb #9f024eea
 class AdUniCallback(Callback):
-    "Two views per batch, projections from the model, and alpha from its schedule (train batches only)."
+    "Two views per batch, projections from the model, alpha from its schedule (train batches only); records alpha at the selected checkpoint."
     order, run_valid = -6, False  # after_epoch before ProtocolCallback (-5), which may end the fit there
-    def __init__(self, loss:AduCLoss, schedule:AlphaSchedule, generator:torch.Generator, augment=crop_flip, info:dict|None=None):
-        self.loss, self.schedule, self.g, self.augment, self.info = loss, schedule, generator, augment, info
+    def __init__(self, loss:AduCLoss, schedule:AlphaSchedule, generator:torch.Generator, augment=crop_flip, info:dict|None=None,
+                 sampler=None, # the plan's sampler (its class mix at the selected checkpoint is recorded if it is progressive)
+                ):
+        self.loss, self.schedule, self.g, self.augment, self.info, self.sampler = loss, schedule, generator, augment, info, sampler
     def before_fit(self):
-        self.t = 0
+        self.t, self.t_batch, self.batch_start = 0, 0, {}
         if self.info is not None: self.info['alpha_trace'] = []
     def before_batch(self):
         if not self.training: return
+        self.t_batch = self.t
         self.loss.alpha = self.schedule(self.t)
         self.learn.xb = (two_views(self.xb[0], self.g, self.augment), True)
     def after_batch(self):
         if self.training: self.t += len(self.yb[0])
     def after_epoch(self):
+        self.batch_start[self.t] = self.t_batch          # the evaluation at t samples: its last batch started at t_batch
         if self.info is not None: self.info['alpha_trace'].append((self.t, round(self.loss.alpha, 6)))
+    def after_fit(self):
+        proto = next((cb for cb in self.learn.cbs if isinstance(cb, ProtocolCallback)), None)
+        if self.info is None or proto is None or proto.best_samples not in self.batch_start: return
+        s = proto.best_samples
+        self.info.setdefault('aduni', {}).update(at_selected(self.schedule, self.sampler, s, self.batch_start[s]))
 
 # %% ../nbs/22_aduni.ipynb #89b439ad
 AUGMENTS = {'crop_flip': crop_flip, 'crop_hvflip': lambda x, g: crop_flip(x, g, vflip=True),
@@ -209,8 +248,10 @@ ADUNI_DEFAULTS = dict(
     alpha_schedule='cosine', # 'cosine' (single cosine over the budget), 'compound' (official code), 'fixed'
     alpha_max=1.0, alpha_min=0.01,
     alpha=None,              # the constant of 'fixed' (default alpha_min, Table 2's alpha_0.01)
+    t_decay_ratio=1.0,       # t_decay / T: decay length as a multiple of the horizon (official run: 1000 / 400 epochs = 2.5)
     temperature=0.1,         # tau of eq. 1-3
-    cls_temperature=None,    # tau of the logits (default: temperature)
+    cls_temperature=None,    # tau of the logits (default: temperature; the official code: 1.0)
+    logit_prior=False,       # add the log class prior to the logits in the loss (official code; not in eq. 3)
     normalize='mean',        # 'mean' (official code) or 'sum' (eq. 3 as printed)
     proj_dim=128,            # projection dimension
     augment='crop_flip',     # a name in AUGMENTS, or a callable augment(x, generator)
@@ -222,22 +263,35 @@ def _check_args(args:dict, defaults:dict, method:str) -> dict:
     if bad: raise ValueError(f"Unknown {method} argument(s) {bad}; valid: {sorted(defaults)}.")
     return {**defaults, **args}
 
+def _is_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+def _check_aduni_values(a:dict):
+    "Clear errors for bad values of the `aduni` method_args (bad keys fail earlier, in `RunConfig.validate`)."
+    if a['normalize'] not in ('mean', 'sum'): raise ValueError(f"normalize must be 'mean' or 'sum', got {a['normalize']!r}.")
+    h = a['horizon']
+    if h not in ('max', 'min') and not (_is_num(h) and h > 0): raise ValueError(f"horizon must be 'max', 'min' or a positive number of samples, got {h!r}.")
+    if not isinstance(a['logit_prior'], bool): raise ValueError(f"logit_prior must be True or False, got {a['logit_prior']!r}.")
+    ct = a['cls_temperature']
+    if ct is not None and not (_is_num(ct) and ct > 0): raise ValueError(f"cls_temperature must be None (= temperature) or a positive number, got {ct!r}.")
+
+# %% ../nbs/22_aduni.ipynb #617270de
 def apply_aduni(plan:TrainPlan, args:dict):
     "The `aduni` method: AdUniModel, AduCLoss, its sampler and the two-view callback."
     a = _check_args(args or {}, ADUNI_DEFAULTS, 'aduni')
     aug = a['augment'] if callable(a['augment']) else AUGMENTS.get(a['augment'])
     if aug is None: raise ValueError(f"Unknown augment {a['augment']!r}; valid: {sorted(AUGMENTS)} or a callable augment(x, generator).")
-    if a['normalize'] not in ('mean', 'sum'): raise ValueError(f"normalize must be 'mean' or 'sum', got {a['normalize']!r}.")
+    _check_aduni_values(a)
     h = a['horizon']
-    if h not in ('max', 'min') and not (isinstance(h, (int, float)) and h > 0): raise ValueError(f"horizon must be 'max', 'min' or a positive number of samples, got {h!r}.")
     total = plan.budget.max_samples if h == 'max' else plan.budget.min_samples if h == 'min' else int(h)
-    sched = AlphaSchedule(a['alpha_schedule'], total, a['alpha_max'], a['alpha_min'], a['alpha'], epoch_size=len(plan.data.train))
+    sched = AlphaSchedule(a['alpha_schedule'], total, a['alpha_max'], a['alpha_min'], a['alpha'], epoch_size=len(plan.data.train),
+                          t_decay_ratio=a['t_decay_ratio'])
     plan.model = AdUniModel(plan.model, a['proj_dim']).to(plan.device)
-    plan.loss_func = AduCLoss(a['temperature'], a['cls_temperature'], a['normalize'], alpha=sched(0))
+    prior = log_class_prior(plan.data.counts()).to(plan.device) if a['logit_prior'] else None
+    plan.loss_func = AduCLoss(a['temperature'], a['cls_temperature'], a['normalize'], alpha=sched(0), log_prior=prior)
     plan.sampler = make_sampler(a['sampler'], plan, total)
     plan.info['aduni'] = {**{k: v for k, v in a.items() if k != 'augment'}, 'augment': a['augment'] if isinstance(a['augment'], str) else getattr(aug, '__name__', 'callable'),
                           'schedule': repr(sched), 'schedule_total_samples': sched.total}
-    plan.cbs.append(AdUniCallback(plan.loss_func, sched, plan.generator(2), aug, plan.info))
+    plan.cbs.append(AdUniCallback(plan.loss_func, sched, plan.generator(2), aug, plan.info, plan.sampler))
 
 register_strategy('aduni', apply_aduni, order=50, doc="AdUni: AduC loss on two views, alpha schedule, samplers (Cong et al. 2022)", args=ADUNI_DEFAULTS)
 

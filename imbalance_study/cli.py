@@ -13,7 +13,7 @@ from .extras import require, MissingExtraError
 
 # %% auto #0
 __all__ = ['PRECISION_CHOICES', 'COMMANDS', 'load_package', 'cmd_grid', 'print_record', 'cmd_run', 'cmd_status', 'cmd_export',
-           'cmd_report', 'main']
+           'cmd_study', 'cmd_report', 'main']
 
 # %% ../nbs/33_cli.ipynb #5ca26346
 PRECISION_CHOICES = ('auto', 'fp32', 'bf16')   # core.PRECISIONS, without importing torch to parse the arguments
@@ -37,12 +37,8 @@ def _add_common(p:argparse.ArgumentParser):
     p.add_argument('--download', action='store_true', help='fetch missing MedMNIST / CIFAR-10 files into the data root first (MD5-checked)')
 
 # %% ../nbs/33_cli.ipynb #4990d90f
-def _grid_arguments(g:argparse.ArgumentParser):
-    g.add_argument('--datasets', nargs='+', default=['retinamnist'], help="dataset names or 'all' (cifar10 retinamnist organcmnist pathmnist)")
-    g.add_argument('--profiles', nargs='+', default=['all'], help="full, long_tail, extreme_long_tail or 'all'")
-    g.add_argument('--strategies', nargs='+', default=['single'], help="'full' (112), 'single' (9) and/or labels like baseline classical+hem+ema")
-    g.add_argument('--seeds', nargs='+', type=int, default=[0], help='training seeds')
-    _add_common(g)
+def _execution_arguments(g:argparse.ArgumentParser):
+    "Where and how runs execute, the store and the artifacts: what `grid` and `study run` share."
     g.add_argument('--executor', choices=['local', 'ray'], default='local', help='where runs execute (default: local)')
     g.add_argument('--mode', choices=['papermill', 'inline'], default='papermill', help='each run as an executed notebook (default) or in the worker process')
     g.add_argument('--address', default=None, help="Ray: join this cluster ('auto', 'ray://host:10001'); default: start a local instance")
@@ -52,11 +48,33 @@ def _grid_arguments(g:argparse.ArgumentParser):
     g.add_argument('--runs-per-gpu', type=int, default=4, help='concurrent runs sharing one GPU (default 4; ignored without a GPU)')
     g.add_argument('--store', default='runs/study.sqlite', help='results store (SQLite file; default runs/study.sqlite)')
     g.add_argument('--artifacts', default=None, help='folder for executed notebooks (default: <store>_notebooks/)')
-    g.add_argument('--skip-unregistered', action='store_true', help='leave out runs needing a strategy nobody registered (default: error)')
     g.add_argument('--no-retry-failed', action='store_true', help='keep failed runs failed instead of running them again')
     g.add_argument('--reset-running', action='store_true', help="also take over 'running' runs of drivers on other hosts (they cannot be proved dead from here); a live driver on this host is never overruled")
     g.add_argument('--dry-run', action='store_true', help='list what would run, run nothing')
     g.add_argument('--no-progress', action='store_true', help='no progress bar')
+
+def _grid_arguments(g:argparse.ArgumentParser):
+    g.add_argument('--datasets', nargs='+', default=['retinamnist'], help="dataset names or 'all' (cifar10 retinamnist organcmnist pathmnist)")
+    g.add_argument('--profiles', nargs='+', default=['all'], help="full, long_tail, extreme_long_tail or 'all'")
+    g.add_argument('--strategies', nargs='+', default=['single'], help="'full' (112), 'single' (9) and/or labels like baseline classical+hem+ema")
+    g.add_argument('--seeds', nargs='+', type=int, default=[0], help='training seeds')
+    _add_common(g)
+    _execution_arguments(g)
+    g.add_argument('--skip-unregistered', action='store_true', help='leave out runs needing a strategy nobody registered (default: error)')
+
+def _study_arguments(s:argparse.ArgumentParser):
+    sub = s.add_subparsers(dest='study_command', required=True, metavar='{list,run,report}')
+    sub.add_parser('list', help='the declared studies, their runs and where their stores stand', description='The declared studies.')
+    r = sub.add_parser('run', help='run (or resume) a study into its store, results/<study>/', description="Run (or resume) a study's runs through the grid runner.")
+    r.add_argument('name', help='the study (`imbalance-study study list`)')
+    r.add_argument('--seeds', nargs='+', type=int, default=None, help="training seeds (default: the study's; given, they replace every arm's)")
+    _add_common(r)
+    _execution_arguments(r)
+    r.set_defaults(budget=None, precision=None, store=None)   # the study's budget, its store's precision, results/<study>/
+    p = sub.add_parser('report', help="compute a study's tables and figures from its store into results/<study>/", description="Render a study from its store: results.csv, report.md, figures.")
+    p.add_argument('name', help='the study')
+    p.add_argument('--store', default=None, help='its store (default results/<study>/results.sqlite)')
+    p.add_argument('--out', default=None, help="folder to write (default: the store's)")
 
 # %% ../nbs/33_cli.ipynb #b704a3f1
 def _run_arguments(r:argparse.ArgumentParser):
@@ -77,9 +95,10 @@ def _run_arguments(r:argparse.ArgumentParser):
 
 # %% ../nbs/33_cli.ipynb #65a376f9
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='imbalance-study', description="Training image classifiers under data scarcity and class imbalance: run the study's grid or one run, see where a grid stands, export the results, render the report.")
+    p = argparse.ArgumentParser(prog='imbalance-study', description="Training image classifiers under data scarcity and class imbalance: run a study, a grid or one run, see where a grid stands, export the results, render the report.")
     p.add_argument('--version', action='version', version=f'imbalance-study {imbalance_study.__version__}')
-    sub = p.add_subparsers(dest='command', required=True, metavar='{grid,run,status,export,report}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{study,grid,run,status,export,report}')
+    _study_arguments(sub.add_parser('study', help="a paper's study: list, run (resumable) or report", description="The declared studies: every paper's results from one command."))
     _grid_arguments(sub.add_parser('grid', help='run a grid of experiments (resumable)', description='Run (or resume) a grid of experiments.'))
     _run_arguments(sub.add_parser('run', help='train one configuration and print its record', description='Train one configuration (in this process) and print its record: metrics, per-class F1, timings.'))
     s = sub.add_parser('status', help='runs per status, results per strategy, errors', description='Where a store stands.')
@@ -154,11 +173,9 @@ def cmd_grid(a) -> int:
     _check_grid_args(a)
     if a.executor == 'ray': require('ray', 'ray', '--executor ray')
     load_package()   # registers the package's strategies
-    from imbalance_study.core import data_root, resolve_precision
-    from imbalance_study.grid import grid_configs, check_data, missing_strategies, select_strategies, parse_strategy
+    from imbalance_study.core import resolve_precision
+    from imbalance_study.grid import grid_configs, missing_strategies, select_strategies, parse_strategy
     from imbalance_study.train import RunConfig
-    from imbalance_study.store import ResultsStore
-    from imbalance_study.cost import CostModel, lpt_order, makespan
     _import_plugins(a.plugin)
     device = a.devices[0] if a.devices else None
     precision = resolve_precision(a.precision, device)   # what the runs will train in
@@ -168,24 +185,39 @@ def cmd_grid(a) -> int:
         labels = [RunConfig(**parse_strategy(l)) for l in select_strategies(a.strategies)]
         left = [c.label() for c in labels if c.strategies().keys() & missing_strategies(labels).keys()]
         if left: print(f"left out {len(left)} strategies needing unregistered {sorted(missing_strategies(labels))}: {' '.join(left)}")
+    _check_precision_resume(Path(a.store), configs, a.precision, precision, device)
+    return _launch(a, configs, precision)
+
+# %% ../nbs/33_cli.ipynb #aaf8c64f
+def _launch(a, configs, precision:str, study=None) -> int:
+    "Fetch and check the data, open the store (a study's: checked and tagged), then list (`--dry-run`) or run what is not done."
+    from imbalance_study.core import data_root
+    from imbalance_study.grid import check_data
+    from imbalance_study.store import ResultsStore
+    from imbalance_study.cost import CostModel, lpt_order, makespan
     root = None if (a.executor == 'ray' and a.address) else data_root(a.data_root).resolve()
     if root is not None and a.download:   # in the driver, before any run: every run then finds its files
         from imbalance_study.data import fetch_dataset
         for d in dict.fromkeys(c.dataset for c in configs): fetch_dataset(d, root)
     if root is not None: check_data(dict.fromkeys(c.dataset for c in configs), root)
     store_path = Path(a.store)
-    _check_precision_resume(store_path, configs, a.precision, precision, device)
     if a.dry_run and not store_path.exists(): store = None   # a dry run writes nothing, not even an empty store
     elif a.dry_run: store = ResultsStore(store_path, readonly=True)
     else:
         _check_writable(store_path.parent, 'store')
         store = ResultsStore(store_path)
+    if study is not None and store is not None:
+        from imbalance_study.study import check_study_store, tag_study_store
+        check_study_store(study, store)
+        if not a.dry_run: tag_study_store(study, store)
     artifacts = Path(a.artifacts) if a.artifacts else store_path.with_name(store_path.stem + '_notebooks')
     if a.mode == 'papermill' and not a.dry_run: _check_writable(artifacts, 'artifacts')
     done_rows = store.rows(status='done') if store else []
     done = {r['key'] for r in done_rows}
-    print(f"grid: {len(configs)} runs ({len({c.label() for c in configs})} strategies x {len({(c.dataset, c.profile) for c in configs})} dataset-profiles "
-          f"x {len(set(a.seeds))} seeds, budget {a.budget}, precision {precision}); {sum(c.key() in done for c in configs)} already done; store {store_path}")
+    what = (f"study {study.name}: {len(configs)} runs ({len(study.arm_list())} arms" if study is not None else
+            f"grid: {len(configs)} runs ({len({c.label() for c in configs})} strategies x {len({(c.dataset, c.profile) for c in configs})} dataset-profiles")
+    print(f"{what} x {len({c.seed for c in configs})} seeds, budget {'/'.join(sorted({c.budget for c in configs}))}, precision {precision}); "
+          f"{sum(c.key() in done for c in configs)} already done; store {store_path}")
     model = CostModel().fit(done_rows)
     todo = [c for c in configs if c.key() not in done]
     if a.dry_run:
@@ -309,6 +341,49 @@ def cmd_export(a) -> int:
     print(f"wrote {out} ({len(pd.read_csv(out) if out.suffix == '.csv' else pd.read_parquet(out))} rows)")
     return 0
 
+# %% ../nbs/33_cli.ipynb #3ec9a9b0
+def _study_list(a) -> int:
+    from imbalance_study.study import STUDIES, study_configs, study_store, study_precision
+    from imbalance_study.store import ResultsStore
+    for name, s in sorted(STUDIES.items()):
+        try: path = study_store(s)
+        except FileNotFoundError: path = None   # an installed package: no results/ folder
+        configs = study_configs(s, precision=study_precision(s, path) if path else None)
+        done = 0
+        if path is not None and path.is_file():
+            with ResultsStore(path, readonly=True) as st: done = st.counts([c.key() for c in configs])['done']
+        print(f"{name:15s} {len(configs):4d} runs ({len(s.arm_list())} arms, seeds {' '.join(map(str, s.seeds))}, budget {s.budget}), "
+              f"{done} done  {s.title}")
+    return 0
+
+def _study_run(a) -> int:
+    _check_grid_args(a)
+    if a.executor == 'ray': require('ray', 'ray', '--executor ray')
+    from imbalance_study.core import native_bf16, default_device
+    from imbalance_study.study import get_study, study_configs, study_store, study_precision
+    _import_plugins(a.plugin)
+    study = get_study(a.name)
+    a.store = str(study_store(study, a.store))
+    if a.artifacts is None: a.artifacts = str(Path(a.store).parent.parent.parent/'runs'/'studies'/study.name)
+    device = a.devices[0] if a.devices else None
+    precision = study_precision(study, a.store, a.precision, device)
+    if precision == 'bf16' and not native_bf16(default_device(device)):
+        print(f"note: the store of {study.name} is in bf16, which this device emulates: the same numbers, much slower")
+    configs = study_configs(study, a.budget, a.seeds, precision)
+    if study.prepare is not None and not a.dry_run:   # after the arguments are checked, before the store is opened
+        from imbalance_study.core import data_root
+        study.prepare(Path(a.store).parent, data_root(a.data_root), not a.no_progress)
+    return _launch(a, configs, precision, study)
+
+def _study_report(a) -> int:
+    from imbalance_study.study import get_study, render_study
+    for f in render_study(get_study(a.name), a.store, a.out): print(f"wrote {f}")
+    return 0
+
+def cmd_study(a) -> int:
+    load_package()   # registers the strategies and the studies
+    return dict(list=_study_list, run=_study_run, report=_study_report)[a.study_command](a)
+
 # %% ../nbs/33_cli.ipynb #8ed884d7
 def cmd_report(a) -> int:
     load_package()
@@ -317,7 +392,7 @@ def cmd_report(a) -> int:
     report_from_args(p.parse_args(a.report_args))   # a missing or unreadable results file raises before any kernel starts (`read_results`)
     return 0
 
-COMMANDS = dict(grid=cmd_grid, run=cmd_run, status=cmd_status, export=cmd_export, report=cmd_report)
+COMMANDS = dict(study=cmd_study, grid=cmd_grid, run=cmd_run, status=cmd_status, export=cmd_export, report=cmd_report)
 
 def main(argv=None) -> int:
     "The `imbalance-study` command."
@@ -327,7 +402,8 @@ def main(argv=None) -> int:
     a.report_args = rest
     try: return COMMANDS[a.command](a)
     except (ValueError, FileNotFoundError, PermissionError, MissingExtraError) as e:
-        print(f"imbalance-study {a.command}: error: {e}", file=sys.stderr)
+        cmd = a.command + (f" {a.study_command}" if a.command == 'study' else '')
+        print(f"imbalance-study {cmd}: error: {e}", file=sys.stderr)
         return 2
 
 # %% ../nbs/33_cli.ipynb #9cf3b74a

@@ -18,7 +18,8 @@ warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', c
 # %% auto #0
 __all__ = ['PRECISIONS', 'DATA_ENV', 'DEFAULT_DATA_ROOT', 'SHARED_DATA', 'BUDGETS', 'set_seed', 'make_generator',
            'default_device', 'native_bf16', 'resolve_precision', 'repo_root', 'results_dir', 'data_root_source',
-           'data_root', 'check_output_file', 'Budget', 'get_budget', 'library_versions', 'git_commit']
+           'data_root', 'check_output_file', 'Budget', 'get_budget', 'register_budget', 'hardware', 'library_versions',
+           'git_commit']
 
 # %% ../nbs/00_core.ipynb #6dc7dc34
 def set_seed(seed:int, # the run's seed
@@ -161,15 +162,40 @@ def get_budget(budget) -> Budget:
         raise ValueError(f"Unknown budget {budget!r}; valid budgets are {sorted(BUDGETS)} (or pass a `Budget`).")
     return BUDGETS[budget]
 
+# %% ../nbs/00_core.ipynb #b3c9f2e4
+def register_budget(budget:Budget # the budget, under its own `name`
+                   ) -> Budget:
+    "Add `budget` to `BUDGETS`, so that `RunConfig(budget=budget.name)` works; the same budget again is a no-op, another under an existing name is refused."
+    if not isinstance(budget, Budget): raise TypeError(f"register_budget needs a Budget, got {type(budget).__name__}.")
+    old = BUDGETS.get(budget.name)
+    if old is not None and old != budget:
+        raise ValueError(f"A different budget called {budget.name!r} exists already ({old}); run keys hold budget names, "
+                         "so a name keeps its numbers: give the new budget another name.")
+    budget.eval_points()   # a schedule that yields no evaluation points fails here, not in the first run
+    BUDGETS[budget.name] = budget
+    return budget
+
 # %% ../nbs/00_core.ipynb #e5f7bc32
+def hardware() -> str:
+    "The CPU's model name (and the GPU's, when there is one): where a run's numbers were measured."
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
+    except OSError: pass
+    cpu += f", {os.cpu_count()} CPUs"
+    return cpu + (f"; {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else '')
+
 def library_versions() -> dict:
-    "Versions of Python and the libraries a result depends on."
+    "Versions of Python and the libraries a result depends on, and the hardware (`cpu`)."
     out = dict(python=platform.python_version())
     for pkg in ('imbalance_study', 'torch', 'torchvision', 'fastai', 'numpy', 'medmnist'):
         try: out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError: out[pkg] = None
+    out['cpu'] = hardware()
     return out
 
+# %% ../nbs/00_core.ipynb #099ce215
 def git_commit(path=None) -> str|None:
     "The git commit of the repository holding `path` (default: this package), with `+dirty` when uncommitted changes exist."
     path = Path(path or globals().get('__file__', '.')).resolve()

@@ -20,9 +20,10 @@ class DatasetFileError(ValueError):
 __all__ = ['CIFAR10_CLASSES', 'STUDY_DATASETS', 'MEDMNIST_SIZES', 'OWN_KINDS', 'IMAGE_SUFFIXES', 'REGISTRY_FILE', 'SPLITS',
            'CIFAR10_VAL_PER_CLASS', 'CIFAR10_VAL_SEED', 'GENERATED_KEY', 'DOWNLOAD_TIMEOUT_S', 'DatasetNotFoundError',
            'DatasetFileError', 'DatasetInfo', 'is_medmnist', 'check_size', 'dataset_info', 'DatasetSpec',
-           'registered_datasets', 'own_spec', 'register_dataset', 'unregister_dataset', 'Split', 'ImageDataset',
-           'to_image_tensor', 'to_label_tensor', 'medmnist_file', 'fetch_file', 'fetch_dataset', 'load_dataset',
-           'write_fake_dataset', 'own_info', 'load_own', 'write_fake_image_folder']
+           'registered_datasets', 'own_spec', 'register_dataset', 'unregister_dataset', 'DerivedDataset',
+           'register_derived_dataset', 'derived_datasets', 'source_of', 'Split', 'ImageDataset', 'to_image_tensor',
+           'to_label_tensor', 'medmnist_file', 'fetch_file', 'fetch_dataset', 'load_dataset', 'write_fake_dataset',
+           'fake_study_data', 'own_info', 'load_own', 'write_fake_image_folder']
 
 # %% ../nbs/01_data.ipynb #337de3e1
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class DatasetInfo:
 CIFAR10_CLASSES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 STUDY_DATASETS = ('cifar10', 'retinamnist', 'organcmnist', 'pathmnist')
 MEDMNIST_SIZES = (28, 64, 128, 224)   # the sizes MedMNIST+ ships: {flag}.npz (28 px) and {flag}_{size}.npz
+
+# %% ../nbs/01_data.ipynb #e9d9ad55
+_DERIVED = {}   # derived datasets by name (see `register_derived_dataset`)
 
 def _medmnist_2d_flags():
     from medmnist import INFO
@@ -61,10 +65,11 @@ def check_size(name:str, size) -> int:
         raise ValueError(f"MedMNIST ships {name} at {list(MEDMNIST_SIZES)} px, not {size}; choose one of those sizes.")
     return size
 
-def dataset_info(name:str, # 'cifar10', a MedMNIST 2D flag, a registered name, or the path of a folder / .csv / .npz
+def dataset_info(name:str, # 'cifar10', a MedMNIST 2D flag, a derived or registered name, or the path of a folder / .csv / .npz
                  size:int|None=None, # MedMNIST: 28, 64, 128 or 224; own data: resize to `size` x `size`
                  root=None) -> DatasetInfo: # data root holding the registrations (`datasets.json`)
     "The registry entry of dataset `name`."
+    if isinstance(name, str) and name in _DERIVED: return _DERIVED[name].info(size=size)
     if name == 'cifar10': return DatasetInfo('cifar10', 'cifar10', 10, 3, check_size(name, size), CIFAR10_CLASSES, 'multi-class', has_val=False)
     if is_medmnist(name):
         from medmnist import INFO
@@ -74,7 +79,7 @@ def dataset_info(name:str, # 'cifar10', a MedMNIST 2D flag, a registered name, o
     spec = own_spec(name, root) if isinstance(name, str) else None
     if spec is None:
         raise ValueError(f"Unknown dataset {name!r}. Valid names: 'cifar10', the MedMNIST 2D flags {_medmnist_2d_flags()}, "
-                         f"registered datasets {registered_datasets(root)}, or the path of an image folder, a .csv or an .npz.")
+                         f"registered datasets {registered_datasets(root)}, derived datasets {sorted(_DERIVED)}, or the path of an image folder, a .csv or an .npz.")
     return own_info(spec if size is None else replace(spec, size=size))
 
 # %% ../nbs/01_data.ipynb #6e969fc1
@@ -144,14 +149,15 @@ def own_spec(name:str, root=None) -> DatasetSpec|None:
     kind = _kind_of(p)
     return DatasetSpec(name, kind, str(p.resolve())).check() if kind else None
 
+# %% ../nbs/01_data.ipynb #fed8fe6e
 def register_dataset(name:str, # the name to use in `RunConfig(dataset=...)`
                      source, # a folder, a .csv, an .npz, or a dict of arrays with MedMNIST's keys (written to `<root>/<name>.npz`)
                      root=None, # data root (where `datasets.json`, and arrays, are written)
                      persist:bool=True, # write the spec to `<root>/datasets.json` (other processes, papermill kernels)
                      **kwargs) -> DatasetInfo: # `DatasetSpec` fields: classes, val_frac, test_frac, split_seed, size, channels, path_col, ...
     "Register an own dataset under `name` (checked now: classes, files, sizes); returns its `DatasetInfo`."
-    if not isinstance(name, str) or not name or name == 'cifar10' or is_medmnist(name) or '/' in name or name.endswith(('.csv', '.npz')):
-        raise ValueError(f"Dataset name {name!r} is not usable: give a new name without '/' that is not 'cifar10' or a MedMNIST flag.")
+    if not isinstance(name, str) or not name or name == 'cifar10' or is_medmnist(name) or name in _DERIVED or '/' in name or name.endswith(('.csv', '.npz')):
+        raise ValueError(f"Dataset name {name!r} is not usable: give a new name without '/' that is not 'cifar10', a MedMNIST flag or a derived dataset.")
     if isinstance(source, dict):
         path = data_root(root)/f'{name}.npz'; path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, **{k: np.asarray(v) for k, v in source.items()}); source = path
@@ -172,6 +178,42 @@ def unregister_dataset(name:str, root=None):
     _REGISTERED.pop(name, None)
     saved = _read_registry(root)
     if saved.pop(name, None) is not None: _registry_path(root).write_text(json.dumps(saved, indent=1, sort_keys=True))
+
+# %% ../nbs/01_data.ipynb #a6862bff
+@dataclass(frozen=True)
+class DerivedDataset:
+    "A dataset built in code from another dataset's files: where its files come from, its info, and how to load it."
+    name:str
+    source:str    # the dataset it is built from: 'cifar10', a MedMNIST flag, an own or another derived dataset
+    info:object   # `info(size=None) -> DatasetInfo` (reads no file)
+    load:object   # `load(root=, download=, size=, seed=) -> ImageDataset` named `name`
+
+
+def register_derived_dataset(name:str, # the name to use in `RunConfig(dataset=...)`
+                             source:str, # the dataset whose files it is built from
+                             info, # `info(size=None) -> DatasetInfo`, without reading files
+                             load, # `load(root=, download=, size=, seed=) -> ImageDataset`, called with keywords
+                            ) -> DerivedDataset:
+    "Register a derived dataset: `dataset_info` and `load_dataset` call its `info` and `load` before any other lookup."
+    if (not isinstance(name, str) or not name or '/' in name or name.endswith(('.csv', '.npz')) or name == 'cifar10'
+            or is_medmnist(name) or name == source):
+        raise ValueError(f"Derived dataset name {name!r} is not usable: give a name without '/' that is not 'cifar10', a MedMNIST flag or its source.")
+    if not isinstance(source, str) or not source: raise ValueError(f"source must be a dataset name, got {source!r}.")
+    if not (callable(info) and callable(load)): raise TypeError(f"{name}: info and load must be callables.")
+    _DERIVED[name] = d = DerivedDataset(name, source, info, load)
+    return d
+
+def derived_datasets() -> list:
+    "Names of the registered derived datasets."
+    return sorted(_DERIVED)
+
+def source_of(name:str) -> str:
+    "The dataset on disk that `name` is built from: a derived dataset's source, followed through derived ones; else `name`."
+    seen = []
+    while isinstance(name, str) and name in _DERIVED:
+        if name in seen: raise ValueError(f"Derived datasets form a cycle: {seen + [name]}.")
+        seen.append(name); name = _DERIVED[name].source
+    return name
 
 # %% ../nbs/01_data.ipynb #1a5381f3
 @dataclass
@@ -291,6 +333,7 @@ def fetch_file(url:str, # where the file comes from
     part.rename(path)
     return path
 
+# %% ../nbs/01_data.ipynb #27aac740
 def _fetch_cifar10(root:Path) -> Path:
     import tarfile
     from torchvision.datasets import CIFAR10
@@ -298,10 +341,11 @@ def _fetch_cifar10(root:Path) -> Path:
     with tarfile.open(tgz) as t: t.extractall(root, filter='data')
     return root/CIFAR10.base_folder
 
-def fetch_dataset(name:str, # 'cifar10' or a MedMNIST 2D flag
+def fetch_dataset(name:str, # 'cifar10', a MedMNIST 2D flag, or a dataset derived from one
                   root=None, # data root (see `data_root`)
                   size:int|None=None) -> Path: # MedMNIST size: 28, 64, 128 or 224
     "Download the file `load_dataset(name, root, size=size)` reads if it is missing (MD5-checked); returns its path."
+    if source_of(name) != name: return fetch_dataset(source_of(name), root, size)   # a derived dataset: its source's file
     info, root = dataset_info(name, size), data_root(root)
     if info.source == 'medmnist':
         fn, url, md5 = medmnist_file(name, info.size)
@@ -412,12 +456,17 @@ def _load_cifar10(info, root, download):
     return dict(train=train, val=val, test=Split(xt, to_label_tensor(arr['test'][1], info, len(xt), 'test_labels'))), src, notes
 
 # %% ../nbs/01_data.ipynb #fe09afc6
-def load_dataset(name:str, # 'cifar10', a MedMNIST 2D flag ('retinamnist', ...), a registered name, or a folder / .csv / .npz path
+def load_dataset(name:str, # 'cifar10', a MedMNIST 2D flag ('retinamnist', ...), a derived or registered name, or a folder / .csv / .npz path
                  root=None, # folder with the files; default `$IMBALANCE_STUDY_DATA`, else `../shared/data`, else the cache
                  download:bool=False, # fetch missing MedMNIST / CIFAR-10 files (MD5-checked; needs internet)
                  size:int|None=None, # MedMNIST+: 28 (default), 64, 128 or 224 px; own data: resize to `size` x `size`
+                 seed:int=0, # a derived dataset's construction seed (e.g. of its subsample); unused by the others
                 ) -> ImageDataset:
     "Load dataset `name` with its splits (CIFAR-10: a seeded 500-per-class validation hold-out; own data: see `DatasetSpec`)."
+    if isinstance(name, str) and name in _DERIVED:
+        ds = _DERIVED[name].load(root=root, download=download, size=size, seed=seed)
+        if ds.name != name: raise ValueError(f"The load of derived dataset {name!r} returned a dataset named {ds.name!r}.")
+        return ds
     info = dataset_info(name, size, root)
     root = data_root(root)
     if info.source in OWN_KINDS:
@@ -453,6 +502,13 @@ def write_fake_dataset(name:str, # dataset whose format and shape to imitate
     path = root/('cifar10.npz' if name == 'cifar10' else medmnist_file(name, info.size)[0])
     np.savez_compressed(path, **arrs, **{GENERATED_KEY: np.array(1)})
     return path
+
+# %% ../nbs/01_data.ipynb #4eefb77a
+def fake_study_data(root) -> Path: # folder to write into (created if missing)
+    "Write the generated RetinaMNIST the demos and tests train on into `root`; returns `root`."
+    # the real train split's class counts, so that every Table 4 profile can be drawn; 12 val and test images per class
+    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
+    return Path(root)
 
 # %% ../nbs/01_data.ipynb #8b73b17e
 _GRAY_MODES = ('1', 'L', 'LA', 'I', 'I;16', 'I;16B', 'I;16L', 'F')

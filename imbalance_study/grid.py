@@ -131,6 +131,8 @@ def grid_configs(datasets='all', # dataset names, or 'all' (cifar10, retinamnist
 
 # %% ../nbs/30_grid.ipynb #e9f1a8bb
 def _data_files(name:str) -> list:
+    from imbalance_study.data import source_of
+    name = source_of(name)   # a derived dataset (e.g. LCT's binary tasks) reads its source's files
     if name == 'cifar10': return ['cifar-10-batches-py', 'cifar10.npz', 'cifar10_jpeg.npz']
     return [f'{name}.npz']
 

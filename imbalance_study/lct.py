@@ -6,26 +6,24 @@ Docs: https://imbalance-study.github.io/imbalance_study/lct.html.md"""
 
 # %% ../nbs/21_lct.ipynb #02f54305
 from __future__ import annotations
-import time
 from contextlib import nullcontext
-from dataclasses import replace
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
-from .core import set_seed, default_device, get_budget, library_versions, git_commit
-from .data import ImageDataset, Split, DatasetInfo, load_dataset, dataset_info
-from .models import resnet18_small, channel_stats, SmallResNet
+from .data import ImageDataset, Split, DatasetInfo, load_dataset, dataset_info, register_derived_dataset
+from .models import SmallResNet
 from .metrics import binary_score_metrics
 from .losses import focal_loss, vs_loss
-from .train import (RunConfig, TrainPlan, ProtocolCallback, ShuffleSampler, register_strategy,
-                                   apply_strategies, train_plan, fast_path_of)
+from .profiles import dataset_groups
+from .train import (RunConfig, TrainPlan, ProtocolCallback, register_strategy, train_plan, fast_path_of,
+                                   evaluate_model, run)
 
 # %% auto #0
-__all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'LCT_ARGS', 'apply_vs_loss',
-           'apply_focal_loss', 'binary_task_info', 'imbalance_indices', 'make_binary_task', 'LinearDistribution',
-           'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback', 'SAMCallback', 'lambda_grid', 'encode_split',
-           'grid_scores', 'grid_metrics', 'select_lambda', 'BinaryProtocolCallback', 'build_binary_plan',
-           'train_binary', 'run_lct', 'apply_lct']
+__all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'BINARY_METHODS', 'LCT_ARGS',
+           'apply_vs_loss', 'apply_focal_loss', 'binary_task_info', 'imbalance_indices', 'make_binary_task',
+           'LinearDistribution', 'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback', 'SAMCallback', 'lambda_grid',
+           'encode_split', 'grid_scores', 'grid_metrics', 'select_lambda', 'BinaryProtocolCallback', 'train_binary',
+           'binary_trainer', 'run_lct', 'apply_lct']
 
 # %% ../nbs/21_lct.ipynb #faa63463
 BINARY_TASKS = {
@@ -37,10 +35,13 @@ BINARY_TASKS = {
     'pneumoniamnist_pneumonia': dict(source='pneumoniamnist', negative=(0,), positive=(1,), beta=10, names=('normal', 'pneumonia')),
 }
 
-def binary_task_info(name:str) -> DatasetInfo:
-    "The `DatasetInfo` of binary task `name` (two classes: 0 negative/majority, 1 positive/minority)."
+def _task(name:str) -> dict:
     if name not in BINARY_TASKS: raise ValueError(f"Unknown binary task {name!r}; valid tasks are {sorted(BINARY_TASKS)}.")
-    t = BINARY_TASKS[name]; src = dataset_info(t['source'])
+    return BINARY_TASKS[name]
+
+def binary_task_info(name:str, size:int|None=None) -> DatasetInfo:
+    "The `DatasetInfo` of binary task `name` at the source's `size` (two classes: 0 negative/majority, 1 positive/minority)."
+    t = _task(name); src = dataset_info(t['source'], size)
     return DatasetInfo(name, src.source, 2, src.channels, src.size, t['names'], 'binary-class', has_val=True)
 
 def _relabel(split:Split, negative, positive) -> Split:
@@ -63,22 +64,28 @@ def imbalance_indices(y:torch.Tensor, # binary labels (0 majority, 1 minority)
     keep = [idx[torch.randperm(len(idx), generator=g)[:k]] for idx, k in zip(keep, (k0, k1))]
     return torch.cat(keep).sort().values
 
+# %% ../nbs/21_lct.ipynb #7cdf7baf
 def make_binary_task(name:str, # a key of `BINARY_TASKS`
                      root=None, # data root (see `data_root`)
                      beta:float|None='default', # train ratio n_neg / n_pos; 'default': the task's, None: natural
                      seed:int=0, # seed of the subsample (fixed across training seeds)
                      base:ImageDataset|None=None, # the loaded source dataset (default: `load_dataset(source, root)`)
+                     size:int|None=None, # without `base`: the source's MedMNIST+ size
+                     download:bool=False, # without `base`: fetch the source's file if it is missing
                     ) -> ImageDataset:
     "Binary imbalanced task `name`: source classes relabelled 0 (negative) / 1 (positive), train split at ratio `beta`."
-    info = binary_task_info(name); t = BINARY_TASKS[name]
+    t = _task(name)
     if beta == 'default': beta = t['beta']
-    if base is None: base = load_dataset(t['source'], root)
+    if base is None: base = load_dataset(t['source'], root, download=download, size=size)
     elif base.name != t['source']: raise ValueError(f"{name} is built from {t['source']!r}, got base dataset {base.name!r}.")
     train, val, test = (_relabel(base.split(s), t['negative'], t['positive']) for s in ('train', 'val', 'test'))
     train = train.subset(imbalance_indices(train.y, beta, seed))
     c = train.counts(2)
     note = f"binary task {name}: positive = {t['names'][1]}, train {c[0]} negative / {c[1]} positive (beta {c[0] / c[1]:.1f}, requested {beta}, seed {seed})"
-    return ImageDataset(info, train, val, test, source_file=base.source_file, notes=base.notes + [note])
+    return ImageDataset(binary_task_info(name, base.info.size), train, val, test, source_file=base.source_file, notes=base.notes + [note])
+
+for _name, _t in BINARY_TASKS.items():   # each task is a dataset name: `load_dataset(name, root, seed=...)` builds it at its default beta
+    register_derived_dataset(_name, _t['source'], partial(binary_task_info, _name), partial(make_binary_task, _name))
 
 # %% ../nbs/21_lct.ipynb #187452de
 class LinearDistribution:
@@ -332,65 +339,54 @@ class BinaryProtocolCallback(ProtocolCallback):
         return best[self.metric], best, {f'{pre}val_{self.metric}': best[self.metric], f'{pre}val_lam': best['lam']}
 
 # %% ../nbs/21_lct.ipynb #17685cdc
-def build_binary_plan(config:RunConfig, # the run; `config.dataset` must equal `data.name`
-                      data:ImageDataset, # a binary task (`make_binary_task`)
-                      device=None) -> TrainPlan:
-    "The baseline plan of `config` on binary task `data`, with its strategies and method applied."
-    if data.n_classes != 2: raise ValueError(f"build_binary_plan needs a 2-class dataset, got {data.name!r} with {data.n_classes}.")
-    if config.dataset != data.name: raise ValueError(f"data is {data.name!r} but the config asks for {config.dataset!r}.")
-    if config.profile != 'full': raise ValueError(f"binary tasks set their imbalance with beta (make_binary_task); use profile='full', got {config.profile!r}.")
-    replace(config, dataset='cifar10').validate()   # every field but the dataset, which is not in the registry
-    budget = get_budget(config.budget)
-    if config.width is not None: budget = budget.with_(width=config.width)
-    device = default_device(device)
-    config = config.resolved(device)
-    set_seed(config.seed)
-    mean, std = channel_stats(data.train.x)
-    model = resnet18_small(2, data.info.channels, budget.width, mean, std).to(device)
-    plan = TrainPlan(config, data, budget, device, model, nn.CrossEntropyLoss(), None, seed=config.seed, precision=config.precision)
-    plan.sampler = ShuffleSampler(len(data.train), plan.generator(1))
-    return apply_strategies(plan)
-
 def train_binary(plan:TrainPlan, progress:bool=True) -> tuple:
     "Train `plan` under the protocol with checkpoints scored by validation AUC; returns `(best_model, protocol_callback)`."
     proto = BinaryProtocolCallback(plan.budget, plan.data.val.to(plan.device), plan.info.get('eval_grid'), progress,
                                    desc=f"{plan.data.name} {plan.config.label()} s{plan.config.seed}")
     return train_plan(plan, progress, protocol=proto)
 
-def run_lct(config:RunConfig, # method 'lct', 'vs_loss' or 'focal_loss' (or none: cross-entropy)
-            data:ImageDataset, # a binary task (`make_binary_task`)
-            device=None, progress:bool=True, metric:str='auc', # metric that chooses lambda on validation
-           ) -> dict:
-    "Train on a binary task, choose lambda on validation, and report test metrics at it plus the full test grid."
-    t0 = time.time()
-    plan = build_binary_plan(config, data, device)
-    config = plan.config   # precision resolved
+def binary_trainer(plan:TrainPlan, progress:bool=True) -> tuple:
+    "`TrainPlan.trainer` on 2-class data: `train_binary`; the record's `val` is the checkpoint's usual metrics, its selection row in `val['lct']`."
     best, proto = train_binary(plan, progress)
-    t1 = time.time()
-    grid = plan.info.get('eval_grid')
-    val_rows, test_rows = grid_metrics(best, plan.data.val.to(plan.device), grid), grid_metrics(best, plan.data.test.to(plan.device), grid)
-    chosen = select_lambda(val_rows, test_rows, metric)
-    info = {k: v for k, v in plan.info.items() if not k.startswith('_') and k != 'eval_grid'}
-    return dict(config=config.canonical(), key=config.key(), dataset=data.name, method=config.method or 'ce', label=config.label(),
-                seed=config.seed, budget=plan.budget.name, width=plan.budget.width, train_counts=data.counts('train'),
-                val_counts=data.counts('val'), test_counts=data.counts('test'), lam=chosen['lam'], select_metric=metric,
-                val=chosen['val'], test=chosen['test'], val_grid=val_rows, test_grid=test_rows,
-                best_samples=proto.best_samples, samples_seen=proto.samples, history=proto.history, info=info,
-                train_time_s=round(t1 - t0, 2), wall_time_s=round(time.time() - t0, 2), notes=data.notes,
-                versions=library_versions(), git_commit=git_commit(), device=str(plan.device), precision=plan.precision)
+    proto.best_metrics = dict(evaluate_model(best, plan.data.val, 2, dataset_groups(plan.data)), lct=proto.best_metrics)
+    return best, proto
+
+BINARY_METHODS = ('lct', 'vs_loss', 'focal_loss')
+
+def run_lct(config:RunConfig, # method 'lct', 'vs_loss' or 'focal_loss' on a binary task (e.g. dataset='retinamnist_dr')
+            data:ImageDataset|None=None, # the task built by hand (`make_binary_task`); default: loaded by name from `root`
+            device=None, progress:bool=True,
+            metric:str='auc', # metric that chooses lambda on validation
+            root=None) -> dict: # data root (see `data_root`)
+    "`run(config)`'s record with Table 3's view on top: lambda chosen on validation, the val and test rows at it, both grids."
+    if config.method not in BINARY_METHODS:
+        raise ValueError(f"run_lct needs method {list(BINARY_METHODS)}, got {config.method!r} (cross-entropy is vs_loss with gamma=0, tau=0).")
+    rec = run(config, data, root, device, progress).to_dict()
+    g = rec['test']['lct']
+    chosen = select_lambda(g['val_grid'], g['test_grid'], metric)
+    return dict(rec, dataset=config.dataset, method=config.method, lam=chosen['lam'], select_metric=metric,
+                val=chosen['val'], test=chosen['test'], val_grid=g['val_grid'], test_grid=g['test_grid'])
 
 # %% ../nbs/21_lct.ipynb #35721c37
 def _after_test(plan, best, test:dict):
-    "`run()` hook: for 2-class data, binary metrics at the lambda chosen on validation (in `test['lct']`)."
+    "`run()` hook: for 2-class data, binary metrics over the grid and at the lambda chosen on validation (in `test['lct']`)."
     if plan.data.n_classes != 2: return
     grid = plan.info.get('eval_grid')
     val_rows, test_rows = grid_metrics(best, plan.data.val.to(plan.device), grid), grid_metrics(best, plan.data.test.to(plan.device), grid)
-    test['lct'] = dict(select_lambda(val_rows, test_rows), test_grid=test_rows)
+    test['lct'] = dict(select_lambda(val_rows, test_rows), val_grid=val_rows, test_grid=test_rows)
+
+def _binary_protocol(plan:TrainPlan):
+    "What the three methods share: a binary task at profile 'full' only; on 2-class data, AUC selection; the test hook `_after_test`."
+    if plan.data.name in BINARY_TASKS and plan.config.profile != 'full':
+        raise ValueError(f"{plan.data.name} sets its imbalance with beta (make_binary_task); use profile='full', got {plan.config.profile!r}.")
+    if plan.data.n_classes == 2: plan.trainer = binary_trainer
+    plan.add_test_hook(_after_test)
 
 def _check_args(args:dict, valid:set, method:str):
     bad = set(args) - valid
     if bad: raise ValueError(f"Unknown {method} method_args {sorted(bad)}; valid: {sorted(valid)}.")
 
+# %% ../nbs/21_lct.ipynb #7b78899a
 LCT_ARGS = {'loss', 'distributions', 'film', 'on', 'sam', 'rho', 'eval_grid'}
 
 def apply_lct(plan:TrainPlan, args:dict):
@@ -405,10 +401,10 @@ def apply_lct(plan:TrainPlan, args:dict):
     plan.loss_func = ConditionalLoss(kind, plan.data.counts('train')).to(plan.device)
     plan.cbs.append(LCTCallback(dists, plan.generator(3)))
     if args.get('sam', False): plan.cbs.append(SAMCallback(args.get('rho', 0.1)))
-    plan.info['eval_grid'] = lambda_grid(kind, args.get('eval_grid')) if film else None
+    plan.info['eval_grid'] = lambda_grid(kind, args.get('eval_grid')).tolist() if film else None   # JSON-ready, in the record
     plan.info['lct'] = dict(loss=kind, names=LOSS_KINDS[kind], distributions=[repr(d) for d in dists], film=film,
                             on=args.get('on', 'features') if film else None, sam=args.get('sam', False))
-    plan.info.setdefault('_after_test', []).append(_after_test)
+    _binary_protocol(plan)
 
 def _apply_fixed(kind:str, plan:TrainPlan, args:dict):
     names = LOSS_KINDS[kind]
@@ -418,7 +414,7 @@ def _apply_fixed(kind:str, plan:TrainPlan, args:dict):
     if args.get('sam', False): plan.cbs.append(SAMCallback(args.get('rho', 0.1)))
     plan.info['eval_grid'] = None
     plan.info[f'{kind}_loss'] = dict(zip(names, lam), sam=args.get('sam', False))
-    plan.info.setdefault('_after_test', []).append(_after_test)
+    _binary_protocol(plan)
 
 apply_vs_loss, apply_focal_loss = partial(_apply_fixed, 'vs'), partial(_apply_fixed, 'focal')
 register_strategy('lct', apply_lct, order=50, doc='Loss Conditional Training (Focal or VS, FiLM, optional SAM)', args=LCT_ARGS)

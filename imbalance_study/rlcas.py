@@ -6,14 +6,15 @@ Docs: https://imbalance-study.github.io/imbalance_study/rlcas.html.md"""
 
 # %% ../nbs/24_rlcas.ipynb #e47c2cce
 from __future__ import annotations
-import copy, math
+import copy, hashlib, math
+from pathlib import Path
 from contextlib import nullcontext
 from types import SimpleNamespace
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
 from sklearn import metrics as skm
 from tqdm.auto import tqdm
-from .core import make_generator
+from .core import make_generator, results_dir
 from .data import Split
 from .profiles import class_groups
 from .losses import ClassCountLoss, balanced_softmax_loss, focal_loss, class_balanced_weights, logit_adjusted_loss
@@ -22,9 +23,10 @@ from .train import TrainPlan, RunConfig, ShuffleSampler, register_strategy, eval
 from .diffusion import load_pool
 
 # %% auto #0
-__all__ = ['SHOTS', 'BASE_LOSSES', 'ACTIONS', 'SYNTH_KEYS', 'longtail_metrics', 'cb_focal_loss', 'make_base_loss',
+__all__ = ['SHOTS', 'BASE_LOSSES', 'ACTIONS', 'POOL_HELP', 'SYNTH_KEYS', 'longtail_metrics', 'cb_focal_loss', 'make_base_loss',
            'MixedBatchSampler', 'batch_counts', 'ClassAgent', 'update_baseline', 'rl_reward', 'RLCAS', 'apply_lt_loss',
-           'SyntheticData', 'apply_synthetic', 'train_rlcas', 'rlcas_trainer', 'run_generative']
+           'resolve_pool', 'pool_content_hash', 'SyntheticData', 'apply_synthetic', 'train_rlcas', 'rlcas_trainer',
+           'run_generative']
 
 # %% ../nbs/24_rlcas.ipynb #af99693f
 SHOTS = {'frequent': 'many', 'moderate': 'medium', 'rarest': 'few'}
@@ -168,6 +170,32 @@ def apply_lt_loss(plan:TrainPlan, args:dict):
 
 register_strategy('lt_loss', apply_lt_loss, order=50, doc='Long-tailed base loss (balanced_softmax, cb_focal, logit_adjust)')
 
+# %% ../nbs/24_rlcas.ipynb #e6f1b028
+POOL_HELP = ("a study's pools are written by its preparation step (the generative study's: "
+             "`imbalance_study.studies.prepare_generative()`, which `imbalance-study study run generative` runs before its runs); "
+             "any other pool by `diffusion.generate_pool`")
+
+def resolve_pool(pool, # `method_args['pool']`: a path, or a path relative to the repository's `results/`
+                 base=None # the folder relative paths fall back to (default `core.results_dir()`)
+                ) -> Path:
+    "The `.npz` file `pool` names: the path itself where it exists (absolute, or relative to the working folder), else under `base`."
+    p = Path(pool).expanduser().with_suffix('.npz')
+    if p.is_file(): return p
+    tried = [str(p if p.is_absolute() else Path.cwd()/p)]
+    if not p.is_absolute():
+        try: b = Path(base) if base is not None else results_dir()
+        except FileNotFoundError: tried.append("results/ (none: an installed package has no repository)")
+        else:
+            if (b/p).is_file(): return b/p
+            tried.append(str(b/p))
+    raise FileNotFoundError(f"No synthetic pool {str(pool)!r}: tried {' and '.join(tried)}. Make it first: {POOL_HELP}.")
+
+def pool_content_hash(pool:Split) -> str:
+    "SHA-256 (16 hex digits) of a pool's image shape, images and labels (not of its file, whose zip entries carry timestamps)."
+    h = hashlib.sha256(str(tuple(pool.x.shape)).encode())
+    h.update(pool.x.contiguous().numpy().tobytes()); h.update(pool.y.long().numpy().tobytes())
+    return h.hexdigest()[:16]
+
 # %% ../nbs/24_rlcas.ipynb #1a7f195e
 class SyntheticData(Callback):
     "Train on real + synthetic images: swaps the training loader's split for the concatenation (synthetic after real)."
@@ -186,7 +214,7 @@ def apply_synthetic(plan:TrainPlan, args:dict):
     bad = sorted(set(args) - set(SYNTH_KEYS))
     if bad: raise ValueError(f"Unknown 'synthetic' method_args {bad}; valid keys are {list(SYNTH_KEYS)}.")
     if 'pool' not in args: raise ValueError("method 'synthetic' needs method_args['pool']: the path of a pool written by generate_pool.")
-    pool, meta = load_pool(args['pool'])
+    pool, meta = load_pool(resolve_pool(args['pool']))
     C, bs, real = plan.data.n_classes, plan.budget.batch_size, plan.data.train
     if pool.x.shape[1:] != real.x.shape[1:]:
         raise ValueError(f"pool images have shape {tuple(pool.x.shape[1:])} but the real images {tuple(real.x.shape[1:])}.")
@@ -214,7 +242,7 @@ def apply_synthetic(plan:TrainPlan, args:dict):
         plan.info['_rlcas'] = dict(combined=combined, pool_y=pool.y, s0=state, s_max=s_max, K=int(args.get('K', 3)),
                                    gamma=float(args.get('gamma', 0.99)), lr=float(args.get('agent_lr', 1e-3)),
                                    metric=args.get('metric', 'macro_f1'), loss=name, loss_counts=lc, loss_args=args.get('loss_args', {}))
-    plan.info['synthetic'] = dict(mode=mode, pool=str(args['pool']), pool_counts=pool_counts, state=state, s_max=s_max,
+    plan.info['synthetic'] = dict(mode=mode, pool=str(args['pool']), pool_hash=pool_content_hash(pool), pool_counts=pool_counts, state=state, s_max=s_max,
                                   base_loss=name, loss_counts=lc, checkpoint_hash=meta.get('checkpoint_hash'),
                                   steps=meta.get('steps'), seed=meta.get('seed'), guidance=meta.get('guidance'))
     _add_lt_hook(plan)

@@ -7,7 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/train.html.md"""
 # %% ../nbs/08_train.ipynb #c22a14ef
 from __future__ import annotations
 import copy, math, time, json, hashlib
-from contextlib import nullcontext
+from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass, field, asdict, replace
 from functools import partial
 import torch, torch.nn as nn
@@ -28,9 +28,10 @@ from .losses import WeightedCrossEntropy
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'FEATURE_STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'OPTIONAL_FIELDS', 'ShuffleSampler',
-           'TensorLoader', 'predict', 'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainPlan',
-           'Strategy', 'register_strategy', 'needs_features', 'RunConfig', 'DeviceFastPath', 'to_channels_last',
-           'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
+           'TensorLoader', 'predict', 'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainRecord',
+           'TrainPlan', 'Strategy', 'register_strategy', 'needs_features', 'temporary_strategy', 'RunConfig',
+           'DeviceFastPath', 'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan',
+           'apply_strategies', 'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -148,6 +149,15 @@ class ProtocolCallback(Callback):
 
 # %% ../nbs/08_train.ipynb #9fe36d15
 @dataclass
+class TrainRecord:
+    "What a training loop returns beside the selected model: the protocol's evaluations and what it selected (`ProtocolCallback` is one)."
+    history:list         # one dict per evaluation
+    best_metrics:dict    # validation metrics of the selected checkpoint
+    best_name:str        # 'student', or 'teacher' with EMA
+    best_samples:int     # samples seen at the selected checkpoint
+    samples:int          # samples seen in all
+
+@dataclass
 class TrainPlan:
     "Everything `train_plan` needs, editable by strategies."
     config:'RunConfig'
@@ -163,12 +173,17 @@ class TrainPlan:
     precision:str = 'fp32' # what training runs in: 'fp32', or 'bf16' (`DeviceFastPath` joins the Learner)
     fast_path:dict = field(default_factory=dict) # options of `DeviceFastPath` (with bf16 precision), e.g. compile=True
     trainer:object = None  # a method's own training loop in place of `train_plan` (RL-CAS): `trainer(plan, progress)`
-                           # -> `(best_model, record)`, the record with the protocol callback's `history`,
-                           # `best_metrics`, `best_name`, `best_samples` and `samples`
+                           # -> `(best_model, TrainRecord)` (or any record with `TrainRecord`'s attributes)
+    test_hooks:list = field(default_factory=list)  # `hook(plan, best_model, test_metrics)` after the test evaluation: a method's
+                                                   # own test metrics into the record (LCT's lambda choice, long-tail metrics)
     def generator(self, stream:int) -> torch.Generator:
         "A generator on the training device for `stream` (1: sampling; 2: augmentation; 3+: strategies)."
         return make_generator(self.seed, self.device, stream)
+    def add_test_hook(self, hook):
+        "Add `hook` to `test_hooks` once."
+        if hook not in self.test_hooks: self.test_hooks.append(hook)
 
+# %% ../nbs/08_train.ipynb #fc172e96
 @dataclass
 class Strategy:
     "A registered strategy: `apply(plan, value)` edits the plan when the config's `field` is on."
@@ -191,6 +206,17 @@ def needs_features(name:str, args=None) -> bool:
     "Whether strategy `name` (with `method_args` `args`) needs a model with `encode`, `head` and `feature_dim`."
     if name == 'lct' and not (args or {}).get('film', True): return False
     return name in FEATURE_STRATEGIES or (name in STRATEGIES and STRATEGIES[name].needs_features)
+
+@contextmanager
+def temporary_strategy(name:str, apply=None, order:int=50, **kw):
+    "Register `apply` as `name` for the block only (or, with `apply=None`, hide `name`); the registry is restored after."
+    saved = STRATEGIES.get(name)
+    if apply is None: STRATEGIES.pop(name, None)
+    else: register_strategy(name, apply, order, **kw)
+    try: yield STRATEGIES.get(name)
+    finally:
+        if saved is None: STRATEGIES.pop(name, None)
+        else: STRATEGIES[name] = saved
 
 # %% ../nbs/08_train.ipynb #89cedd63
 AUGMENT_TIERS = ('none', 'classical', 'randaugment', 'trivialaugment')
@@ -446,7 +472,7 @@ def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=
     device = default_device(device)
     config = config.resolved(device)
     set_seed(config.seed)
-    if data is None: data = load_dataset(config.dataset, root, download=download, size=config.size)
+    if data is None: data = load_dataset(config.dataset, root, download=download, size=config.size, seed=config.profile_seed)   # seed: a derived dataset's subsample
     if data.profile == 'full':
         data = make_profile(data, config.profile, seed=config.profile_seed, counts=config.counts, imbalance_ratio=config.imbalance_ratio)
     elif data.profile != config.profile: raise ValueError(f"data has profile {data.profile!r} but the config asks for {config.profile!r}.")
@@ -484,7 +510,7 @@ def run(config:RunConfig, # what to run
     t2 = time.time()
     groups = dataset_groups(plan.data)
     test = evaluate_model(best, plan.data.test, plan.data.n_classes, groups)
-    for hook in plan.info.pop('_after_test', []): hook(plan, best, test)
+    for hook in [*plan.test_hooks, *plan.info.pop('_after_test', [])]: hook(plan, best, test)   # `_after_test`: plugins written before `test_hooks`
     res = RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
                     proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
                     round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, 'arch': config.arch, 'image_size': plan.data.info.size, **plan.info},

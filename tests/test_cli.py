@@ -5,7 +5,6 @@ import pytest
 import imbalance_study
 from imbalance_study import RunConfig, run
 from imbalance_study.cli import main
-from imbalance_study.data import write_fake_dataset
 from imbalance_study.grid import grid_configs
 from imbalance_study.store import ResultsStore
 
@@ -20,10 +19,7 @@ def out_err(argv):
     return code, o.getvalue(), e.getvalue()
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
-    return root
+def data(fake_data): return fake_data
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason='the imbalance-study script is not installed beside this python')
 def test_version_help_and_errors_answer_before_torch_loads():

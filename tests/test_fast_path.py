@@ -11,7 +11,6 @@ CPUs but not the fast path: channels-last alone moves the third loss by 2.3e-3 r
 """
 import pytest, torch
 from imbalance_study import RunConfig, run, load_dataset
-from imbalance_study.data import write_fake_dataset
 from imbalance_study.train import build_plan
 
 BEFORE_FAST_PATH = {  # strategy fields -> train loss at the 4 evaluation points (128, 256, 384, 512 samples)
@@ -21,10 +20,7 @@ BEFORE_FAST_PATH = {  # strategy fields -> train loss at the 4 evaluation points
 }
 
 @pytest.fixture(scope='module')
-def retina(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
-    return load_dataset('retinamnist', root=root)
+def retina(fake_data): return load_dataset('retinamnist', root=fake_data)
 
 @pytest.fixture
 def one_thread():
@@ -75,7 +71,7 @@ def test_fp32_keys_are_the_keys_stored_before_precision_existed():
     "The committed 112-configuration grid (trained in fp32 before `precision` existed) resumes under fp32."
     import sqlite3
     from pathlib import Path
-    db = Path(__file__).resolve().parents[1]/'results'/'retinamnist_long_tail_smoke_seed0'/'results.sqlite'
+    db = Path(__file__).resolve().parent/'data'/'grid112_schema1.sqlite'   # the grid as first committed (schema 1)
     con = sqlite3.connect(f'file:{db}?mode=ro&immutable=1', uri=True)
     rows = con.execute("SELECT key, config FROM runs").fetchall()
     con.close()

@@ -3,17 +3,13 @@ the GPU machine; `IMBALANCE_STUDY_TEST_DEVICE=cpu` forces it onto the CPU (the s
 here has run before first contact with a GPU."""
 import os, pytest, torch
 from imbalance_study import RunConfig, run, load_dataset
-from imbalance_study.data import write_fake_dataset
 from imbalance_study.train import build_plan, train_plan
 
 DEVICE = os.environ.get('IMBALANCE_STUDY_TEST_DEVICE') or ('cuda' if torch.cuda.is_available() else None)
 pytestmark = pytest.mark.skipif(DEVICE is None, reason="no CUDA GPU (set IMBALANCE_STUDY_TEST_DEVICE=cpu to run these on the CPU)")
 
 @pytest.fixture(scope='module')
-def retina(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
-    return load_dataset('retinamnist', root=root)
+def retina(fake_data): return load_dataset('retinamnist', root=fake_data)
 
 @pytest.mark.parametrize('precision', ['fp32', 'bf16'])
 @pytest.mark.parametrize('fields', [{}, dict(augment='trivialaugment', ham=True, ema=True, loss_reweight=True), dict(hem=True, batch_balance=True)],

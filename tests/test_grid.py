@@ -3,17 +3,13 @@ import json, os, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
 import pytest
 from imbalance_study.cli import main
-from imbalance_study.data import write_fake_dataset
 from imbalance_study.store import ResultsStore, load_results
 from imbalance_study.train import STRATEGIES
 
 REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
-    return root
+def data(fake_data): return fake_data
 
 def _env(data, extra_path=None):
     env = dict(os.environ, IMBALANCE_STUDY_DATA=str(data), PYTHONUNBUFFERED='1')

@@ -11,13 +11,10 @@ from imbalance_study.store import ResultsStore, load_results
 from imbalance_study.train import RunConfig, run
 
 REPO = Path(__file__).resolve().parents[1]
-COMMITTED = REPO/'results'/'retinamnist_long_tail_smoke_seed0'/'results.sqlite'
+COMMITTED = REPO/'tests'/'data'/'grid112_schema1.sqlite'   # the factorial grid as first committed (schema 1, before `precision`)
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
-    return root
+def data(fake_data): return fake_data
 
 def _sha(p): return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 

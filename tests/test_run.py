@@ -1,13 +1,9 @@
 "The training protocol end to end: determinism and bad configurations."
 import pytest
 from imbalance_study import RunConfig, run, load_dataset
-from imbalance_study.data import write_fake_dataset
 
 @pytest.fixture(scope='module')
-def retina(tmp_path_factory):
-    root = tmp_path_factory.mktemp('data')
-    write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[12] * 5, test_counts=[12] * 5)
-    return load_dataset('retinamnist', root=root)
+def retina(fake_data): return load_dataset('retinamnist', root=fake_data)
 
 def test_same_config_same_seed_identical_metrics(retina):
     cfg = RunConfig('retinamnist', 'extreme_long_tail', budget='tiny', seed=3)

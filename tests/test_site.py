@@ -51,7 +51,7 @@ def test_docs_workflow():
     stores = sorted((ROOT / wf['jobs']['docs']['env']['RESULTS']).glob('*/results.sqlite'))
     assert stores and '"$RESULTS"/*/results.sqlite' in runs
     done = {p.parent.name: sqlite3.connect(f'file:{p}?mode=ro', uri=True).execute("SELECT COUNT(*) FROM runs WHERE status = 'done'").fetchone()[0] for p in stores}
-    assert done.get('retinamnist_long_tail_smoke_seed0') == 112, done
+    assert done.get('hierarchy', 0) >= 112, done   # the hierarchy study's store: the factorial grid and more
 
 def test_make_test_runs_the_docs_step():
     "`make test` runs `nbdev-proc-nbs` (the step of `nbdev-docs` before Quarto) on every notebook."

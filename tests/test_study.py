@@ -1,0 +1,104 @@
+"Studies as data: the declarations, `imbalance-study study`, and the errors a study run gives before any run starts."
+import contextlib, io, json, sqlite3
+from dataclasses import replace
+import pytest
+import imbalance_study
+from imbalance_study.cli import main
+from imbalance_study.grid import full_strategies, SINGLE_STRATEGIES
+from imbalance_study.store import ResultsStore, SCHEMA_VERSION
+from imbalance_study.study import (Arm, Study, STUDIES, temporary_study, study_configs, study_frame, study_precision,
+                                   render_study, config_identity)
+from imbalance_study.studies import ADUNI_TABLE2
+
+def out_err(argv):
+    o, e = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+        try: code = main(argv)
+        except SystemExit as x: code = x.code
+    return code, o.getvalue(), e.getvalue()
+
+@pytest.fixture(scope='module')
+def data(fake_data): return fake_data
+
+def _demo(**kw):
+    arms = lambda: [Arm('CE', dict(dataset='retinamnist', profile='full'), ('t',)),
+                    Arm('Reweighted', dict(dataset='retinamnist', profile='full', loss_reweight=True), ('t',))]
+    kw = dict(dict(budget='tiny', seeds=(0,), precision='fp32', tables={'t': lambda fr: fr.groupby('arm').test_macro_f1.mean().to_frame()}), **kw)
+    return Study('demo_t', 'Demo', 'none', 'nothing', arms, **kw)
+
+def test_the_declared_studies_and_their_run_counts():
+    assert {'hierarchy', 'balanced_mixup', 'aduni', 'lct', 'generative'} <= set(STUDIES)
+    h = study_configs('hierarchy', precision='fp32')
+    grid = [c for c in h if c.profile == 'long_tail' and c.seed == 0]
+    assert {c.label() for c in grid} == set(full_strategies())            # the grid's enumeration, read, not copied
+    assert {(c.profile, c.label()) for c in h if c.seed == 2} == {(p, l) for p in ('full', 'long_tail', 'extreme_long_tail') for l in SINGLE_STRATEGIES}
+    assert len(study_configs('balanced_mixup')) == 48 and len(study_configs('lct')) == 24
+    a = study_configs('aduni')
+    assert len(a) == 57 and len({config_identity(c) for c in a}) == 19   # Table 2's default AdUni row is Table 1's AdUni
+    assert {r for r, _, _ in ADUNI_TABLE2} and all(c.method in (None, 'balanced_softmax', 'ldam', 'crt', 'aduni') for c in a)
+
+def test_study_run_resumes_and_reports(tmp_path, data):
+    store = tmp_path/'demo.sqlite'
+    args = ['--store', str(store), '--data-root', str(data), '--mode', 'inline', '--no-progress']
+    with temporary_study(_demo()):
+        code, out, err = out_err(['study', 'run', 'demo_t', *args])
+        assert code == 0, err
+        assert '0 already done' in out and '2 done, 0 failed' in out, out
+        code, out, _ = out_err(['study', 'run', 'demo_t', *args])
+        assert code == 0 and '2 already done' in out and 'ran 0 now, skipped 2' in out, out
+        code, out, _ = out_err(['study', 'report', 'demo_t', '--store', str(store), '--out', str(tmp_path/'out')])
+        assert code == 0 and (tmp_path/'out'/'report.md').is_file(), out
+        text = (tmp_path/'out'/'report.md').read_text()
+        assert 'Reweighted' in text and 'precision fp32' in text and 'seeds per cell 1' in text, text
+        f = study_frame('demo_t', store)
+        assert sorted(f.arm) == ['CE', 'Reweighted'] and f.test_macro_f1.between(0, 1).all()
+
+def test_a_store_keeps_its_precision_on_any_machine(tmp_path, data, monkeypatch):
+    "A finished bf16 store resumed where 'auto' means fp32: 0 runs to do, not a second copy in fp32."
+    s = _demo(precision='auto')
+    store = tmp_path/'bf16.sqlite'
+    with ResultsStore(store) as st:
+        cs = study_configs(s, precision='bf16'); st.add(cs)
+        for c in cs:
+            st.claim(c.key())
+            st.finish(dict(key=c.key(), status='done', record=dict(config=c.canonical(), val={'macro_f1': .5}, test={'macro_f1': .4},
+                                                                    precision='bf16', seed=c.seed, budget=c.budget, label=c.label())))
+    import imbalance_study.study as S
+    monkeypatch.setattr(S, 'resolve_precision', lambda p, device=None: 'fp32' if p == 'auto' else p)
+    assert study_precision(s, store) == 'bf16'
+    with pytest.raises(ValueError, match="holds study 'demo_t' in bf16"): study_precision(s, store, 'fp32')
+
+def test_bad_input_is_refused_before_any_run(tmp_path, data):
+    code, _, e = out_err(['study', 'run', 'hierarchyy'])
+    assert code == 2 and "Unknown study 'hierarchyy'; the studies are" in e and "'balanced_mixup'" in e, e
+    # a store of another study
+    other = tmp_path/'other.sqlite'
+    with temporary_study(_demo()), temporary_study(replace(_demo(), name='demo_u')):
+        assert out_err(['study', 'run', 'demo_u', '--store', str(other), '--data-root', str(data), '--mode', 'inline', '--no-progress'])[0] == 0
+        n = len(ResultsStore(other, readonly=True).rows())
+        code, _, e = out_err(['study', 'run', 'demo_t', '--store', str(other), '--data-root', str(data), '--mode', 'inline'])
+        assert code == 2 and "holds the runs of study 'demo_u', not 'demo_t'" in e, e
+        assert len(ResultsStore(other, readonly=True).rows()) == n       # nothing added
+        # a store of a newer schema version
+        newer = tmp_path/'newer.sqlite'
+        with ResultsStore(newer): pass
+        con = sqlite3.connect(newer); con.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION + 1),)); con.commit(); con.close()
+        code, _, e = out_err(['study', 'run', 'demo_t', '--store', str(newer), '--data-root', str(data), '--mode', 'inline'])
+        assert code == 2 and f'schema version {SCHEMA_VERSION + 1}, newer than' in e, e
+        # bad seeds and budget
+        code, _, e = out_err(['study', 'run', 'demo_t', '--store', str(tmp_path/'x.sqlite'), '--data-root', str(data), '--budget', 'huge'])
+        assert code == 2 and 'huge' in e and not (tmp_path/'x.sqlite').exists(), e
+
+def test_study_list_names_every_study():
+    code, out, _ = out_err(['study', 'list'])
+    assert code == 0
+    for name in ('hierarchy', 'balanced_mixup', 'aduni', 'lct', 'generative'): assert f"\n{name} " in '\n' + out, out
+
+def test_the_experiment_notebook_parses_every_config_field():
+    "papermill reads every `RunConfig` field from the template's parameters cell (a comment it cannot parse drops the field)."
+    import dataclasses, papermill as pm
+    from imbalance_study.executors import template_path
+    from imbalance_study.train import RunConfig
+    params = pm.inspect_notebook(str(template_path()))
+    missing = [f.name for f in dataclasses.fields(RunConfig) if f.name not in params]
+    assert not missing, missing
