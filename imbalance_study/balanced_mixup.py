@@ -13,7 +13,7 @@ from fastai.callback.core import Callback
 from fastai.data.core import TfmdDL
 from .core import make_generator
 from .data import Split
-from .profiles import class_groups
+from .profiles import dataset_groups
 from .samplers import ClassSampler, sampled_dl, dl_labels
 from .augment import batch_normalize, in_pixel_space
 from .losses import focal_loss, class_balanced_weights, WeightedCrossEntropy, soft_cross_entropy
@@ -150,7 +150,7 @@ def _check_args(method:str, args, valid:set) -> dict:
     return args
 
 def grading_test_hook(tta_flip:bool=False):
-    "A `plan.info['_after_test']` hook adding quadratic kappa, MCC and Kendall tau (and, with `tta_flip`, flip-TTA metrics) to the test metrics."
+    "A test hook (`TrainPlan.test_hooks`) adding quadratic kappa, MCC and Kendall tau (and, with `tta_flip`, flip-TTA metrics) to the test metrics."
     def hook(plan:TrainPlan, best:nn.Module, test:dict):
         split, k = plan.data.test, plan.data.n_classes
         pred = predict(best, split.x).argmax(1).cpu()
@@ -158,12 +158,12 @@ def grading_test_hook(tta_flip:bool=False):
         if tta_flip:
             test['no_tta'] = {**{m: test[m] for m in ('macro_f1', 'accuracy', 'balanced_accuracy')}, **grading_metrics(y, pred)}
             pred = predict(best, split.x, tta_flip=True).argmax(1).cpu()
-            test.update(classification_metrics(y, pred, k, class_groups(plan.data.name, plan.data.counts())))
+            test.update(classification_metrics(y, pred, k, dataset_groups(plan.data)))
         test.update(grading_metrics(y, pred)); test['tta_flip'] = tta_flip
     return hook
 
 def _finish(plan:TrainPlan, method:str, args:dict, **record):
-    plan.info.setdefault('_after_test', []).append(grading_test_hook(args.get('tta_flip', False)))
+    plan.add_test_hook(grading_test_hook(args.get('tta_flip', False)))
     plan.info[method] = {**record, 'tta_flip': args.get('tta_flip', False)}
 
 # %% ../nbs/20_balanced_mixup.ipynb #cc99fcef

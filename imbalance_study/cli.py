@@ -60,6 +60,7 @@ def _grid_arguments(g:argparse.ArgumentParser):
     g.add_argument('--seeds', nargs='+', type=int, default=[0], help='training seeds')
     _add_common(g)
     _execution_arguments(g)
+    _shape_arguments(g)
     g.add_argument('--skip-unregistered', action='store_true', help='leave out runs needing a strategy nobody registered (default: error)')
 
 def _study_arguments(s:argparse.ArgumentParser):
@@ -77,6 +78,13 @@ def _study_arguments(s:argparse.ArgumentParser):
     p.add_argument('--out', default=None, help="folder to write (default: the store's)")
 
 # %% ../nbs/33_cli.ipynb #b704a3f1
+def _shape_arguments(p:argparse.ArgumentParser):
+    "Model, image size and the profile rules outside Table 4: what `grid` and `run` share."
+    p.add_argument('--arch', default=None, help="architecture: resnet18_small (default) or a timm model name")
+    p.add_argument('--size', type=int, default=None, help="image size (MedMNIST+: 28, 64, 128, 224; own data: resized to it)")
+    p.add_argument('--counts', type=int, nargs='+', default=None, help="profile custom: train images per class")
+    p.add_argument('--imbalance-ratio', type=float, default=None, help="profile long_tail by rule: head count / tail count")
+
 def _run_arguments(r:argparse.ArgumentParser):
     r.add_argument('--dataset', default='retinamnist', help='a dataset name (cifar10, a MedMNIST flag, a registered dataset) or an image folder / .csv / .npz path')
     r.add_argument('--profile', default='full', help="full, long_tail, extreme_long_tail (Table 4; long_tail with --imbalance-ratio: the rule) or custom (with --counts)")
@@ -85,10 +93,7 @@ def _run_arguments(r:argparse.ArgumentParser):
     r.add_argument('--method-args', default=None, metavar='K=V,...', help="the method's arguments, e.g. 'alpha=0.2'")
     r.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
     _add_common(r)
-    r.add_argument('--arch', default=None, help="architecture: resnet18_small (default) or a timm model name")
-    r.add_argument('--size', type=int, default=None, help="image size (MedMNIST+: 28, 64, 128, 224; own data: resized to it)")
-    r.add_argument('--counts', type=int, nargs='+', default=None, help="profile custom: train images per class")
-    r.add_argument('--imbalance-ratio', type=float, default=None, help="profile long_tail by rule: head count / tail count")
+    _shape_arguments(r)
     r.add_argument('--device', default=None, help='training device (default: the GPU if there is one, else the CPU)')
     r.add_argument('--json', action='store_true', help='print the whole record as JSON (history and versions included)')
     r.add_argument('--no-progress', action='store_true', help='no progress bar')
@@ -173,13 +178,14 @@ def cmd_grid(a) -> int:
     _check_grid_args(a)
     if a.executor == 'ray': require('ray', 'ray', '--executor ray')
     load_package()   # registers the package's strategies
-    from imbalance_study.core import resolve_precision
+    from imbalance_study.core import resolve_precision, data_root
     from imbalance_study.grid import grid_configs, missing_strategies, select_strategies, parse_strategy
     from imbalance_study.train import RunConfig
     _import_plugins(a.plugin)
     device = a.devices[0] if a.devices else None
     precision = resolve_precision(a.precision, device)   # what the runs will train in
-    configs = grid_configs(a.datasets, a.profiles, a.strategies, a.seeds, a.budget, a.width, precision, skip_unregistered=a.skip_unregistered)
+    configs = grid_configs(a.datasets, a.profiles, a.strategies, a.seeds, a.budget, a.width, precision, skip_unregistered=a.skip_unregistered,
+                           arch=a.arch, size=a.size, imbalance_ratio=a.imbalance_ratio, counts=a.counts, root=data_root(a.data_root))
     if not configs: raise ValueError("The grid is empty (every run needs an unregistered strategy).")
     if a.skip_unregistered:
         labels = [RunConfig(**parse_strategy(l)) for l in select_strategies(a.strategies)]
@@ -214,9 +220,10 @@ def _launch(a, configs, precision:str, study=None) -> int:
     if a.mode == 'papermill' and not a.dry_run: _check_writable(artifacts, 'artifacts')
     done_rows = store.rows(status='done') if store else []
     done = {r['key'] for r in done_rows}
-    what = (f"study {study.name}: {len(configs)} runs ({len(study.arm_list())} arms" if study is not None else
-            f"grid: {len(configs)} runs ({len({c.label() for c in configs})} strategies x {len({(c.dataset, c.profile) for c in configs})} dataset-profiles")
-    print(f"{what} x {len({c.seed for c in configs})} seeds, budget {'/'.join(sorted({c.budget for c in configs}))}, precision {precision}); "
+    seeds = sorted({c.seed for c in configs})
+    what = (f"study {study.name}: {len(configs)} runs ({len(study.arm_list())} arms, seeds {' '.join(map(str, seeds))}" if study is not None else
+            f"grid: {len(configs)} runs ({len({c.label() for c in configs})} strategies x {len({(c.dataset, c.profile) for c in configs})} dataset-profiles x {len(seeds)} seeds")
+    print(f"{what}, budget {'/'.join(sorted({c.budget for c in configs}))}, precision {precision}); "
           f"{sum(c.key() in done for c in configs)} already done; store {store_path}")
     model = CostModel().fit(done_rows)
     todo = [c for c in configs if c.key() not in done]

@@ -22,7 +22,7 @@ __all__ = ['RUN_COST_PRIOR', 'BASE_RUN_S', 'cost_features', 'CostModel', 'lpt_or
 RUN_COST_PRIOR = {'augment=classical': 1.49, 'augment=randaugment': 1.34, 'augment=trivialaugment': 1.26, 'hem': 1.00,
                   'ham': 2.56, 'batch_balance': 0.88, 'loss_reweight': 1.05, 'ema': 1.08, 'precision=bf16': 0.52}
 # Seconds of a baseline fp32 run per budget (one CPU thread). A prior only: the first finished runs calibrate it.
-BASE_RUN_S = {'tiny': 3., 'smoke': 66., 'paper': 8 * 3600.}
+BASE_RUN_S = {'tiny': 3., 'smoke': 66., 'gen_cpu': 7., 'paper': 8 * 3600.}
 
 def cost_features(c:RunConfig) -> list:
     "The features of `c` that its cost depends on: augmentation tier, boolean families, method, dataset, bf16."

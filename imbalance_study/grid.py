@@ -8,8 +8,8 @@ Docs: https://imbalance-study.github.io/imbalance_study/grid.html.md"""
 from __future__ import annotations
 import ast, itertools, re
 from .core import get_budget, data_root
-from .data import STUDY_DATASETS, dataset_info
-from .profiles import PROFILE_NAMES, profile_counts
+from .data import STUDY_DATASETS, OWN_KINDS, dataset_info, source_of
+from .profiles import PROFILE_NAMES
 from .train import RunConfig, STRATEGIES, AUGMENT_TIERS, FAMILY_FIELDS
 
 # %% auto #0
@@ -97,31 +97,36 @@ def missing_strategies(configs) -> dict:
             if name not in STRATEGIES: need[name] = need.get(name, 0) + 1
     return need
 
-def grid_configs(datasets='all', # dataset names, or 'all' (cifar10, retinamnist, organcmnist, pathmnist)
-                 profiles='all', # profile names, or 'all' (full, long_tail, extreme_long_tail)
+def _check_seeds(seeds) -> list:
+    seeds = list(seeds) if not isinstance(seeds, int) else [seeds]
+    if not seeds: raise ValueError("No seeds selected.")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0: raise ValueError(f"Seeds must be non-negative integers, got {s!r}.")
+    return list(dict.fromkeys(seeds))
+
+# %% ../nbs/30_grid.ipynb #c37c8ef7
+def grid_configs(datasets='all', # dataset names ('all': cifar10, retinamnist, organcmnist, pathmnist), registered own datasets or paths
+                 profiles='all', # profile names ('all': full, long_tail, extreme_long_tail), or 'custom' with `counts`
                  strategies='single', # 'full', 'single', labels ('baseline', 'classical+hem'), or a list of them
                  seeds=(0,), # training seeds
                  budget:str='smoke', # 'paper', 'smoke' or 'tiny'
                  width:int|None=None, # override the budget's ResNet width
                  precision:str='auto', # 'auto', 'fp32' or 'bf16' ('auto' is keyed as what it resolves to here, see `RunConfig.key`)
                  skip_unregistered:bool=False, # drop configs needing an unregistered strategy instead of failing
+                 arch:str|None=None, size:int|None=None, # architecture and image size of every run (default: resnet18_small, native)
+                 imbalance_ratio:float|None=None, # profile 'long_tail' by rule (any dataset)
+                 counts=None, # profile 'custom': train images per class
+                 root=None, # data root holding registered own datasets
                 ) -> list:
     "The `RunConfig`s of a grid, validated: dataset x profile x strategy x seed, in that nesting order."
-    datasets = _names(datasets, STUDY_DATASETS, 'datasets')
-    profiles = _names(profiles, PROFILE_NAMES, 'profiles')
-    for d in datasets: dataset_info(d)
-    for p in profiles:
-        if p not in PROFILE_NAMES: raise ValueError(f"Unknown profile {p!r}; valid profiles are {list(PROFILE_NAMES)} (or 'all').")
-    for d in datasets:
-        for p in profiles: profile_counts(d, p, full_counts=[1])   # raises for a Table 4 profile of a dataset outside Table 4
+    datasets, profiles = _names(datasets, STUDY_DATASETS, 'datasets'), _names(profiles, PROFILE_NAMES, 'profiles')
     get_budget(budget)
-    seeds = list(seeds) if not isinstance(seeds, int) else [seeds]
-    if not seeds: raise ValueError("No seeds selected.")
-    for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0: raise ValueError(f"Seeds must be non-negative integers, got {s!r}.")
+    seeds = _check_seeds(seeds)
     labels = select_strategies(strategies)
-    configs = [RunConfig(d, p, **parse_strategy(l), seed=s, budget=budget, width=width, precision=precision).validate()
-               for d in datasets for p in profiles for l in labels for s in dict.fromkeys(seeds)]
+    opt = {k: v for k, v in dict(arch=arch, size=size, imbalance_ratio=imbalance_ratio, counts=tuple(counts) if counts else None).items() if v is not None}
+    infos = {d: dataset_info(d, size, root) for d in datasets}   # an unknown dataset fails here, naming the valid ones
+    configs = [RunConfig(d, p, **parse_strategy(l), seed=s, budget=budget, width=width, precision=precision, **opt).validate(info=infos[d])
+               for d in datasets for p in profiles for l in labels for s in seeds]
     need = missing_strategies(configs)
     if need and not skip_unregistered:
         raise ValueError(f"Strategies not registered: {sorted(need)} (needed by {sum(bool(c.strategies().keys() & need.keys()) for c in configs)} "
@@ -131,15 +136,19 @@ def grid_configs(datasets='all', # dataset names, or 'all' (cifar10, retinamnist
 
 # %% ../nbs/30_grid.ipynb #e9f1a8bb
 def _data_files(name:str) -> list:
-    from imbalance_study.data import source_of
     name = source_of(name)   # a derived dataset (e.g. LCT's binary tasks) reads its source's files
     if name == 'cifar10': return ['cifar-10-batches-py', 'cifar10.npz', 'cifar10_jpeg.npz']
     return [f'{name}.npz']
 
+def _is_own(name:str, root) -> bool:
+    "An own dataset (folder, CSV, npz): `dataset_info` has read its files already, so it is there."
+    try: return dataset_info(name, root=root).source in OWN_KINDS
+    except ValueError: return False
+
 def check_data(datasets, root=None):
     "Raise `FileNotFoundError` naming the expected files when a dataset of `datasets` is missing from the data root."
     root = data_root(root)
-    missing = [d for d in dict.fromkeys(datasets) if not any((root/f).exists() for f in _data_files(d))]
+    missing = [d for d in dict.fromkeys(datasets) if not _is_own(d, root) and not any((root/f).exists() for f in _data_files(d))]
     if missing:
         raise FileNotFoundError(f"No data for {missing} in {str(root)!r} (expected " + '; '.join(f"{d}: {' or '.join(_data_files(d))}" for d in missing)
                                 + "). Set $IMBALANCE_STUDY_DATA or --data-root to the folder holding them, or leave those datasets out.")

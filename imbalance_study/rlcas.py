@@ -9,17 +9,17 @@ from __future__ import annotations
 import copy, hashlib, math
 from pathlib import Path
 from contextlib import nullcontext
-from types import SimpleNamespace
+from functools import partial
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
 from sklearn import metrics as skm
 from tqdm.auto import tqdm
 from .core import make_generator, results_dir
 from .data import Split
-from .profiles import class_groups
+from .profiles import dataset_groups
 from .losses import ClassCountLoss, balanced_softmax_loss, focal_loss, class_balanced_weights, logit_adjusted_loss
 from .metrics import confusion_matrix, per_class_f1
-from .train import TrainPlan, RunConfig, ShuffleSampler, register_strategy, evaluate_model, predict, run, DeviceFastPath
+from .train import TrainPlan, TrainRecord, RunConfig, ShuffleSampler, register_strategy, evaluate_model, predict, run, DeviceFastPath
 from .diffusion import load_pool
 
 # %% auto #0
@@ -154,19 +154,15 @@ class RLCAS:
 
 # %% ../nbs/24_rlcas.ipynb #553fbe0a
 def _lt_hook(plan, best, test):
-    groups = class_groups(plan.data.name, plan.data.counts())
+    groups = dataset_groups(plan.data)
     test['lt'] = longtail_metrics(plan.data.test.y, predict(best, plan.data.test.x), plan.data.n_classes, groups)
-
-def _add_lt_hook(plan):
-    hooks = plan.info.setdefault('_after_test', [])
-    if _lt_hook not in hooks: hooks.append(_lt_hook)
 
 def apply_lt_loss(plan:TrainPlan, args:dict):
     "The `'lt_loss'` method: a long-tailed base loss bound to the real train counts."
     args = dict(args or {}); name = args.pop('loss', 'balanced_softmax')
     plan.loss_func = make_base_loss(name, plan.data.counts(), **args)
     plan.info['base_loss'] = name
-    _add_lt_hook(plan)
+    plan.add_test_hook(_lt_hook)
 
 register_strategy('lt_loss', apply_lt_loss, order=50, doc='Long-tailed base loss (balanced_softmax, cb_focal, logit_adjust)')
 
@@ -238,14 +234,13 @@ def apply_synthetic(plan:TrainPlan, args:dict):
     plan.sampler = (ShuffleSampler(len(combined), g) if mode == 'union' else MixedBatchSampler(len(real), pool.y, state, g))
     plan.cbs.append(SyntheticData(combined))
     if mode == 'rl_cas':
-        plan.trainer = rlcas_trainer
-        plan.info['_rlcas'] = dict(combined=combined, pool_y=pool.y, s0=state, s_max=s_max, K=int(args.get('K', 3)),
-                                   gamma=float(args.get('gamma', 0.99)), lr=float(args.get('agent_lr', 1e-3)),
-                                   metric=args.get('metric', 'macro_f1'), loss=name, loss_counts=lc, loss_args=args.get('loss_args', {}))
+        plan.trainer = partial(rlcas_trainer, settings=dict(combined=combined, pool_y=pool.y, s0=state, s_max=s_max, K=int(args.get('K', 3)),
+                                                           gamma=float(args.get('gamma', 0.99)), lr=float(args.get('agent_lr', 1e-3)),
+                                                           metric=args.get('metric', 'macro_f1'), loss=name, loss_counts=lc, loss_args=args.get('loss_args', {})))
     plan.info['synthetic'] = dict(mode=mode, pool=str(args['pool']), pool_hash=pool_content_hash(pool), pool_counts=pool_counts, state=state, s_max=s_max,
                                   base_loss=name, loss_counts=lc, checkpoint_hash=meta.get('checkpoint_hash'),
                                   steps=meta.get('steps'), seed=meta.get('seed'), guidance=meta.get('guidance'))
-    _add_lt_hook(plan)
+    plan.add_test_hook(_lt_hook)
 
 register_strategy('synthetic', apply_synthetic, order=50, doc='Synthetic pool: union, fixed re-sampling or RL-CAS', args=SYNTH_KEYS)
 
@@ -260,15 +255,15 @@ def _train_steps(model, opt, loss_func, split, sampler, n_batches, bs, fast:Devi
         if not torch.isfinite(loss): raise RuntimeError(f"training loss became {loss.item()}")
         opt.zero_grad(); loss.backward(); opt.step()
 
-def train_rlcas(plan:TrainPlan, progress:bool=True) -> tuple:
+def train_rlcas(plan:TrainPlan, progress:bool=True, settings:dict|None=None) -> tuple:
     "Train `plan` (built with `method='synthetic', rl_cas=True`) with RL-CAS; returns `(best_model, record)`."
-    if '_rlcas' not in plan.info: raise ValueError("plan has no RL-CAS settings: build it with method='synthetic' and method_args['rl_cas']=True.")
+    if settings is None: raise ValueError("No RL-CAS settings: build the plan with method='synthetic' and method_args['rl_cas']=True (its trainer carries them).")
     extra = [type(c).__name__ for c in plan.cbs if not isinstance(c, SyntheticData)]
     if extra: raise ValueError(f"RL-CAS's training loop does not run fastai callbacks; remove the strategies that add {extra}.")
-    s, b, dev = plan.info['_rlcas'], plan.budget, plan.device
+    s, b, dev = settings, plan.budget, plan.device
     C, bs = plan.data.n_classes, b.batch_size
     split, val = s['combined'].to(dev), plan.data.val.to(dev)
-    groups = class_groups(plan.data.name, plan.data.counts())
+    groups = dataset_groups(plan.data)
     agents = RLCAS(C, s['s_max'], s0=s['s0'][0], K=s['K'], gamma=s['gamma'], lr=s['lr'], seed=plan.seed)
     agents.state = list(s['s0'])
     model = plan.model; opt = torch.optim.Adam(model.parameters(), lr=b.lr)
@@ -308,13 +303,11 @@ def train_rlcas(plan:TrainPlan, progress:bool=True) -> tuple:
                       samples_all_copies=samples * s['K'], n_evals=len(history), final_state=agents.state)
 
 # %% ../nbs/24_rlcas.ipynb #fd1cb856
-def rlcas_trainer(plan:TrainPlan, progress:bool=True) -> tuple:
-    "`TrainPlan.trainer` of RL-CAS configs: `train_rlcas`, its record in the protocol callback's terms, the agents' final state in `plan.info`."
-    best, rec = train_rlcas(plan, progress)
-    s = plan.info.pop('_rlcas')
-    plan.info['rl_cas'] = dict(final_state=rec['final_state'], samples_all_copies=rec['samples_all_copies'], K=s['K'])
-    return best, SimpleNamespace(history=rec['history'], best_metrics=rec['best_metrics'], best_name='student',
-                                 best_samples=rec['best_samples'], samples=rec['samples'])
+def rlcas_trainer(plan:TrainPlan, progress:bool=True, settings:dict|None=None) -> tuple:
+    "`TrainPlan.trainer` of RL-CAS configs (`apply_synthetic` binds `settings`): `train_rlcas` as a `TrainRecord`, the agents' final state in `plan.info`."
+    best, rec = train_rlcas(plan, progress, settings)
+    plan.info['rl_cas'] = dict(final_state=rec['final_state'], samples_all_copies=rec['samples_all_copies'], K=settings['K'])
+    return best, TrainRecord(rec['history'], rec['best_metrics'], 'student', rec['best_samples'], rec['samples'])
 
 def run_generative(config:RunConfig, data=None, root=None, device=None, progress:bool=True, return_model:bool=False):
     "`run(config)`, which trains RL-CAS configs itself; kept for the experiment scripts written before it did."

@@ -14,10 +14,11 @@ import pandas as pd, psutil
 from .core import check_output_file
 from .extras import require
 from .train import RunConfig
+from .models import DEFAULT_ARCH
 
 # %% auto #0
-__all__ = ['SCHEMA_VERSION', 'STATUSES', 'CONFIG_COLUMNS', 'RESULT_COLUMNS', 'EXTRA_RESULT_COLUMNS', 'owner_tag', 'owner_alive',
-           'ResultsStore', 'load_results']
+__all__ = ['SCHEMA_VERSION', 'STATUSES', 'CONFIG_COLUMNS', 'RESULT_COLUMNS', 'EXTRA_RESULT_COLUMNS', 'DERIVED_RESULT_COLUMNS',
+           'owner_tag', 'owner_alive', 'ResultsStore', 'load_results']
 
 # %% ../nbs/31_store.ipynb #f6801a58
 SCHEMA_VERSION = 2   # 2: the `precision` column
@@ -313,6 +314,7 @@ RESULT_COLUMNS = ('key', 'dataset', 'profile', 'augment', 'hem', 'ham', 'batch_b
                   'status')
 EXTRA_RESULT_COLUMNS = ('method_args', 'width', 'profile_seed', 'precision', 'selected', 'best_samples', 'train_time_s', 'code_version',
                         'device', 'finished_at', 'artifact')
+DERIVED_RESULT_COLUMNS = ('val_auc', 'test_auc', 'arch', 'size')   # read from each run's metrics and config (no column of their own)
 
 def load_results(db, # a ResultsStore or the path of its .sqlite file
                  status=('done',), # which runs to include
@@ -323,7 +325,9 @@ def load_results(db, # a ResultsStore or the path of its .sqlite file
         store = ResultsStore(db, readonly=True)
     rows = store.rows(status=status)
     cols = list(RESULT_COLUMNS) + list(EXTRA_RESULT_COLUMNS)
-    df = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    derived = lambda r: dict(val_auc=((r.get('metrics') or {}).get('val') or {}).get('auc'), test_auc=((r.get('metrics') or {}).get('test') or {}).get('auc'),
+                             arch=(r.get('config') or {}).get('arch', DEFAULT_ARCH), size=(r.get('config') or {}).get('size'))
+    df = pd.DataFrame([{**{c: r.get(c) for c in cols}, **derived(r)} for r in rows], columns=cols + list(DERIVED_RESULT_COLUMNS))
     for c in _BOOL: df[c] = df[c].astype(bool)
     for c in ('seed', 'samples_seen'): df[c] = df[c].astype('Int64')
     if store is not db: store.close()

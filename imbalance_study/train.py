@@ -510,7 +510,7 @@ def run(config:RunConfig, # what to run
     t2 = time.time()
     groups = dataset_groups(plan.data)
     test = evaluate_model(best, plan.data.test, plan.data.n_classes, groups)
-    for hook in [*plan.test_hooks, *plan.info.pop('_after_test', [])]: hook(plan, best, test)   # `_after_test`: plugins written before `test_hooks`
+    for hook in plan.test_hooks: hook(plan, best, test)
     res = RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
                     proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
                     round(t2 - t1, 3), proto.history, {'train_counts': plan.data.counts(), 'width': plan.budget.width, 'arch': config.arch, 'image_size': plan.data.info.size, **plan.info},

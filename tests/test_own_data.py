@@ -133,6 +133,26 @@ def test_registered_name_in_grid_inline_and_papermill(tmp_path, monkeypatch):
     assert out['status'] == 'done', out['error']
     assert out['record']['key'] == configs[1].key() and 'auc' in out['record']['test']
 
+def test_grid_command_on_an_image_folder_with_the_long_tail_rule(tmp_path):
+    "`imbalance-study grid` on a user's folder: the long-tail rule by ratio and custom counts from the command line, into a store."
+    import contextlib, io
+    from imbalance_study.cli import main
+    folder = write_fake_image_folder(tmp_path/'imgs', counts=(20, 20, 20), size=8)
+    store = tmp_path/'g.sqlite'
+    base = ['grid', '--datasets', str(folder), '--strategies', 'baseline', 'loss_reweight', '--budget', 'tiny', '--precision', 'fp32',
+            '--mode', 'inline', '--store', str(store), '--no-progress', '--data-root', str(tmp_path/'data')]
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*base, '--profiles', 'long_tail', '--imbalance-ratio', '4']) == 0
+        assert main([*base, '--profiles', 'custom', '--counts', '12', '6', '3']) == 0
+    with ResultsStore(store, readonly=True) as s: rows = s.rows(status='done')
+    got = sorted((r['config']['profile'], r['config'].get('imbalance_ratio'), tuple(r['config'].get('counts') or ()), r['label']) for r in rows)
+    assert got == [('custom', None, (12, 6, 3), 'baseline'), ('custom', None, (12, 6, 3), 'loss_reweight'),
+                   ('long_tail', 4.0, (), 'baseline'), ('long_tail', 4.0, (), 'loss_reweight')], got
+    assert all(r['info']['train_counts'] == [12, 6, 3] for r in rows if r['config']['profile'] == 'custom')
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err): assert main([*base, '--profiles', 'custom', '--counts', '12', '6']) == 2
+    assert 'count' in err.getvalue(), err.getvalue()
+
 # ---------------------------------------------------------------- architectures
 def test_timm_arch_trains_and_keys(tmp_path):
     pytest.importorskip('timm')
