@@ -360,4 +360,5 @@ def apply_crt(plan:TrainPlan, args:dict):
     plan.info['crt_switch_at'] = s1
     plan.cbs.append(CRTCallback(s1, stage2, plan.info))
 
+# %% ../nbs/22_aduni.ipynb #6faa411f
 register_strategy('crt', apply_crt, order=50, doc="cRT: instance-sampled CE, then class-balanced classifier re-training (Kang et al. 2020)", args={'crt_fraction'})

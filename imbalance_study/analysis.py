@@ -120,6 +120,7 @@ def is_baseline(df:pd.DataFrame) -> pd.Series:
     "Rows with no strategy: augment 'none', every flag False, no method."
     return (df.augment == 'none') & ~df[list(FLAG_COLS)].any(axis=1) & df.method.isna()
 
+# %% ../nbs/40_analysis.ipynb #217f2760
 def run_scores(df:pd.DataFrame, metric_split:str='test', group:str='all', eps:float=1e-8, prepared:bool=False,
                min_headroom:float=1e-6, # cells whose best beats the baseline by less get no NPS (eq. 1 would divide by eps alone)
                **kw) -> pd.DataFrame:
@@ -159,6 +160,7 @@ DEFAULT_EFFECTS = {'classical': 0.05, 'randaugment': 0.08, 'trivialaugment': 0.0
                    'batch_balance': {'rarest': 0.03, 'moderate': 0.0, 'frequent': -0.01}}
 DEFAULT_BEST = dict(augment='trivialaugment', hem=False, ham=True, batch_balance=False, loss_reweight=True, ema=True)
 
+# %% ../nbs/40_analysis.ipynb #8b213ba1
 def synthetic_results(datasets=('retinamnist', 'cifar10'), # Table 4 datasets (their classes and groups are used)
                       profiles=PROFILE_NAMES, # scarcity profiles
                       seeds=(0, 1), # training seeds per configuration
@@ -231,6 +233,7 @@ def _order(d:pd.DataFrame) -> pd.DataFrame:
     key = {p: i for i, p in enumerate(PROFILE_NAMES)}
     return d.sort_values(['dataset', 'profile'], key=lambda s: s.map(key) if s.name == 'profile' else s).reset_index(drop=True)
 
+# %% ../nbs/40_analysis.ipynb #8e45f53c
 def fig2(df:pd.DataFrame, metric_split:str='test', ax=None, **kw):
     "Figure 2: for each dataset and profile, a bar from the worst to the best configuration and a marker at the baseline."
     import matplotlib.pyplot as plt
@@ -279,6 +282,7 @@ def fig3_data(df:pd.DataFrame, metric_split:str='test', **kw) -> pd.DataFrame:
     out.attrs.update(cs.attrs, caption=_caption(cs, 'Figure 3: NPS of single-strategy configurations (0 = baseline, 1 = best of the dataset x profile).'))
     return out
 
+# %% ../nbs/40_analysis.ipynb #784e96cd
 def fig3(df:pd.DataFrame, metric_split:str='test', ax=None, **kw):
     "Figure 3: mean NPS of each single strategy over dataset x profile cells (bar, sd whisker) and every cell (dots)."
     import matplotlib.pyplot as plt
@@ -344,6 +348,7 @@ def table1(df:pd.DataFrame, metric_split:str='test', k:int=5, eps:float=1e-8, **
                      "(mean +- sd over runs, n = runs), overall, per class group (group NPS) and per dataset."))
     return out
 
+# %% ../nbs/40_analysis.ipynb #1628de15
 def format_mean_sd(table:pd.DataFrame, digits:int=2, strategies:bool=True) -> pd.DataFrame:
     "Display copy of a table with `<scope>_mean/_sd/_n` columns: one 'mean +- sd (n)' string per scope, flags as 'x'/'-'."
     scopes = list(dict.fromkeys(c[:-5] for c in table.columns if c.endswith('_mean')))
@@ -405,6 +410,7 @@ def _without(cfg:dict, s:str) -> dict:
     else: out[s] = False
     return out
 
+# %% ../nbs/40_analysis.ipynb #aef049c8
 def table3(df:pd.DataFrame, metric_split:str='test', strategies=ABLATE, top_k:int=10, eps:float=1e-8, **kw) -> pd.DataFrame:
     "Table 3: NPS impact (with minus without) of removing each strategy from its top configurations, overall, by group, profile and dataset."
     r = _scoped_runs(df, metric_split, eps, **kw)

@@ -62,6 +62,7 @@ def posterize(x, bits):
     levels = _col(2.0 ** bits.float(), x)
     return (x * levels).floor_().clamp_(min=0).minimum(levels - 1) / levels
 
+# %% ../nbs/10_augment.ipynb #f1d100cd
 def solarize(x, threshold):
     "Invert the pixels at or above the per-image `threshold` (in [0, 1])."
     return torch.where(x >= _col(threshold, x), 1 - x, x)
@@ -244,6 +245,7 @@ class BatchAugment:
             x = apply_ops(x, op, mag, self.interpolation, self.fill)
         return x.clamp_(0, 1)
 
+# %% ../nbs/10_augment.ipynb #cc6f8597
 def augment_batch(x:torch.Tensor, tier:str, generator:torch.Generator|None=None, **kwargs) -> torch.Tensor:
     "Augment the batch `x` with `tier` (see `BatchAugment` for the keyword arguments)."
     return BatchAugment(tier, **kwargs)(x, generator)

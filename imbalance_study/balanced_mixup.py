@@ -53,6 +53,7 @@ def _defines(obj, name:str) -> bool:
     "Whether `obj` itself (not fastai's attribute delegation to the learner) defines `name`."
     return name in vars(obj) or any(name in vars(k) for k in type(obj).__mro__)
 
+# %% ../nbs/20_balanced_mixup.ipynb #7dfdaba0
 class BalancedMixUp(Callback):
     "Balanced-MixUp: mix each instance batch with a class-balanced batch, `lambda ~ Beta(alpha, 1)` (https://arxiv.org/abs/2107.09455); on a TensorLoader or a fastai DataLoader."
     run_valid, order = False, 50

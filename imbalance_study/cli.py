@@ -387,6 +387,7 @@ def _study_report(a) -> int:
     for f in render_study(get_study(a.name), a.store, a.out): print(f"wrote {f}")
     return 0
 
+# %% ../nbs/33_cli.ipynb #7a6027de
 def cmd_study(a) -> int:
     load_package()   # registers the strategies and the studies
     return dict(list=_study_list, run=_study_run, report=_study_report)[a.study_command](a)

@@ -380,6 +380,7 @@ def _missing(name, root, files, extra=''):
         f"Place the file there, pass `root=` to `load_dataset`, or set ${DATA_ENV} to the folder that holds it"
         f"{extra}.")
 
+# %% ../nbs/01_data.ipynb #4b6b2e99
 def _load_medmnist(info, root, download):
     import medmnist
     from medmnist import INFO
@@ -432,6 +433,7 @@ def _cifar_npz(path:Path):
     if missing: raise DatasetFileError(f"missing keys {missing}; expected MedMNIST-style keys train_images, train_labels, test_images, test_labels")
     with np.load(path) as f: return {s: (f[f'{s}_images'], f[f'{s}_labels']) for s in ('train', 'test')}
 
+# %% ../nbs/01_data.ipynb #c87ee7d5
 def _load_cifar10(info, root, download):
     "CIFAR-10 from the first source that loads, in order: torchvision's batches, `cifar10.npz`, the lossy `cifar10_jpeg.npz`."
     root = Path(root); notes, skipped = [], []
@@ -531,6 +533,7 @@ def _folder_items(spec:DatasetSpec) -> list:
             items += [(split, c.name, p) for p in images(c)]
     return items
 
+# %% ../nbs/01_data.ipynb #081e6e41
 def _csv_items(spec:DatasetSpec) -> list:
     "`(split or None, label, path)` of every row of a CSV dataset; missing columns, files and bad splits are errors."
     import csv
@@ -603,6 +606,7 @@ def _signature(spec:DatasetSpec):
     if p.is_file(): return (p.stat().st_mtime_ns, p.stat().st_size)
     return tuple((str(q), q.stat().st_mtime_ns) for q in sorted(p.rglob('*')) if q.is_file())
 
+# %% ../nbs/01_data.ipynb #9c2fe4db
 def _npz_meta(spec:DatasetSpec) -> dict:
     "Per split of an own npz: images and labels (checked: keys, uint8, shapes, integer labels)."
     path = Path(spec.path); keys = _npz_keys(path)
@@ -622,6 +626,7 @@ def _npz_meta(spec:DatasetSpec) -> dict:
             out[s] = (x if x.ndim == 4 else x[..., None], y.astype(np.int64))
     return out
 
+# %% ../nbs/01_data.ipynb #36e1b7b0
 def own_info(spec:DatasetSpec) -> DatasetInfo:
     "The `DatasetInfo` of own dataset `spec` (classes, channels, size), from its files; cached per file state."
     key = (spec, _signature(spec))
@@ -689,6 +694,7 @@ def _complete_splits(splits:dict, spec:DatasetSpec, n_classes:int, notes:list) -
     splits['train'] = tr
     return splits
 
+# %% ../nbs/01_data.ipynb #5ced876e
 def load_own(spec:DatasetSpec) -> ImageDataset:
     "Load own dataset `spec` (a folder, CSV or npz) into an `ImageDataset`, every check first."
     info, notes, splits = own_info(spec), [], {}

@@ -29,6 +29,7 @@ __all__ = ['SPACES', 'SynthConfig', 'sobel_sketch', 'SketchDecoder', 'sketch_los
 # %% ../nbs/23_diffusion.ipynb #31d0f9c2
 SPACES = ('pixel', 'latent')
 
+# %% ../nbs/23_diffusion.ipynb #34757f83
 @dataclass
 class SynthConfig:
     "Architecture and training objective of the class-conditional synthesizer."
@@ -146,6 +147,7 @@ def make_autoencoder(config:SynthConfig) -> 'diffusers.AutoencoderKL':
                          norm_num_groups=c.ae_norm_num_groups, sample_size=c.padded_size,
                          mid_block_add_attention=False) # no self-attention in the mid block: cheap on CPU, 14 px needs none
 
+# %% ../nbs/23_diffusion.ipynb #17586526
 class ClassDiffusion(nn.Module):
     "Class-conditional diffusion model (diffusers `UNet2DModel`) in pixel or autoencoder-latent space, with an optional sketch-grounded perception branch."
     def __init__(self, config:SynthConfig):

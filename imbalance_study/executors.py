@@ -52,6 +52,7 @@ def clean_scratch() -> int:
         if pid.isdigit() and not psutil.pid_exists(int(pid)): shutil.rmtree(d, ignore_errors=True); n += 1
     return n
 
+# %% ../nbs/32_executors.ipynb #43bfd987
 def execute_run(config:dict, # a canonical config (`RunConfig.canonical()`)
                 mode:str='papermill', # 'papermill' (execute the template notebook) or 'inline' (call `run` here)
                 device:str|None=None, # training device ('cpu', 'cuda:1'; default: the first GPU, else the CPU)
@@ -112,6 +113,7 @@ def _check_runs_per_gpu(n):
         raise ValueError(f"runs_per_gpu must be a positive integer (concurrent runs sharing one GPU), got {n!r}.")
     return n
 
+# %% ../nbs/32_executors.ipynb #bef945cf
 class LocalExecutor:
     "Runs on this machine: `runs_per_gpu` slots per visible GPU, else `workers` CPU slots."
     name = 'local'
@@ -173,6 +175,7 @@ def _check_reachable(address:str, timeout:float=10.):
     try: socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as e: raise ValueError(f"Nothing answers at Ray address {address!r} ({e}); is the cluster up, and is the address right?") from e
 
+# %% ../nbs/32_executors.ipynb #df6262d6
 class RayExecutor:
     "Runs as Ray tasks: a local Ray instance, or a cluster joined by `address`."
     name = 'ray'
@@ -247,6 +250,7 @@ def _save_notebook(store:ResultsStore, o:dict, nb:str, artifacts:Path):
         store.set_artifact(o['key'], str(path)); o['artifact'] = str(path)
     except OSError as e: store.note(o['key'], artifact_error=f"notebook not saved: {type(e).__name__}: {e}")
 
+# %% ../nbs/32_executors.ipynb #34b0608b
 @dataclass
 class GridSummary:
     "What a `run_grid` call did."
@@ -268,6 +272,7 @@ class GridSummary:
     @property
     def ok(self) -> bool: return self.counts.get('failed', 0) == 0 and self.counts.get('done', 0) == self.n_runs
 
+# %% ../nbs/32_executors.ipynb #6149565d
 def run_grid(configs, # the grid's `RunConfig`s (see `grid_configs`)
              store:ResultsStore, # where runs are recorded
              executor=None, # a `LocalExecutor` (default, papermill mode) or `RayExecutor`

@@ -72,6 +72,7 @@ def per_variant_bn_stats(model:nn.Module, groups:int):
     finally:
         for m in bns: del m.forward
 
+# %% ../nbs/12_ham.ipynb #6e0d0100
 class HardAdversarialMining(Callback):
     "Train on the highest-loss of `K` augmented variants of each image (paper 000, sections 2.3 and 4.0.3)."
     order, run_valid = -1, False
@@ -116,6 +117,7 @@ class HardAdversarialMining(Callback):
         chosen, _, losses = self.select(self.learn.model, self.learn.xb[0], self.learn.yb[0])
         self.learn.xb = (chosen,) + tuple(self.learn.xb[1:])
 
+# %% ../nbs/12_ham.ipynb #3b7cecac
 def _apply_ham(plan:TrainPlan, on:bool):
     "Strategy `ham`: replace the plan's `AugmentCallback` by `HardAdversarialMining` (same augmentation, same generator)."
     if not on: return

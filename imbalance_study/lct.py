@@ -317,6 +317,7 @@ def grid_metrics(model:nn.Module, split:Split, grid=None) -> list:
 
 LOWER_IS_BETTER = ('brier',)
 
+# %% ../nbs/21_lct.ipynb #ee3f66bc
 def select_lambda(val_rows:list, test_rows:list, metric:str='auc') -> dict:
     "Choose lambda on validation by `metric` (first best); return it with the test row at that lambda."
     sign = -1 if metric in LOWER_IS_BETTER else 1

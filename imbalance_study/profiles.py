@@ -71,6 +71,7 @@ def check_counts(counts, n_classes:int, dataset:str='dataset') -> tuple:
     if bad: raise ValueError(f"{dataset}: counts must be positive integers (every class keeps at least one image), got {list(counts)}.")
     return tuple(int(c) for c in counts)
 
+# %% ../nbs/02_profiles.ipynb #ae2cc0da
 def profile_counts(dataset:str, profile:str, full_counts=None,
                    imbalance_ratio:float|None=None, # with 'long_tail': the exponential rule instead of Table 4
                    counts=None) -> tuple: # with 'custom': the counts themselves

@@ -85,6 +85,7 @@ def _site_page(nb, title:str):
         if c.cell_type == 'code' and not c.source.startswith('#| echo: false'): c.source = '#| echo: false\n' + c.source
     return nb
 
+# %% ../nbs/41_report.ipynb #79ec3a9f
 def render_report(results, # a results DataFrame, CSV path or SQLite path (see `read_results`)
                   out_html, # where to write the HTML report
                   metric_split:str='test', # 'test' or 'val' (best-validation F1, like-for-like with the paper)

@@ -204,6 +204,7 @@ class SyntheticData(Callback):
 
 SYNTH_KEYS = ('pool', 'loss', 'per_class', 'rl_cas', 'loss_counts', 's_max', 'K', 'gamma', 'agent_lr', 'metric', 'loss_args')
 
+# %% ../nbs/24_rlcas.ipynb #f2b571ee
 def apply_synthetic(plan:TrainPlan, args:dict):
     "The `'synthetic'` method: real + synthetic pool, used as union, fixed re-sampling or RL-CAS."
     args = dict(args or {})
@@ -255,6 +256,7 @@ def _train_steps(model, opt, loss_func, split, sampler, n_batches, bs, fast:Devi
         if not torch.isfinite(loss): raise RuntimeError(f"training loss became {loss.item()}")
         opt.zero_grad(); loss.backward(); opt.step()
 
+# %% ../nbs/24_rlcas.ipynb #b49876cd
 def train_rlcas(plan:TrainPlan, progress:bool=True, settings:dict|None=None) -> tuple:
     "Train `plan` (built with `method='synthetic', rl_cas=True`) with RL-CAS; returns `(best_model, record)`."
     if settings is None: raise ValueError("No RL-CAS settings: build the plan with method='synthetic' and method_args['rl_cas']=True (its trainer carries them).")

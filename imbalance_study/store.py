@@ -56,6 +56,7 @@ CREATE INDEX IF NOT EXISTS runs_cell ON runs(dataset, profile, label);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 """
 
+# %% ../nbs/31_store.ipynb #370d0f52
 def _schema_version(con:sqlite3.Connection, path) -> int:
     "The store's `schema_version` (this version's if it has none yet); a `ValueError` for one newer than this package's."
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -126,6 +127,7 @@ def _dec(row:dict) -> dict:
         if out.get(k) is not None: out[k] = bool(out[k])
     return out
 
+# %% ../nbs/31_store.ipynb #dd9ac5f6
 class ResultsStore:
     "The study's runs in one SQLite file (WAL mode, transactional writes), or read-only for readers."
     def __init__(self, path, # the .sqlite file (created with its folder if missing, unless `readonly`)

@@ -89,6 +89,7 @@ def evaluate_model(model:nn.Module, split:Split, n_classes:int, groups=None, tta
 # %% ../nbs/08_train.ipynb #15c47032
 class NonFiniteLossError(RuntimeError): pass
 
+# %% ../nbs/08_train.ipynb #816c293f
 class ProtocolCallback(Callback):
     "Samples-seen budget, evaluation schedule, best-on-validation checkpoint and convergence rule."
     order = -5
@@ -458,6 +459,7 @@ def _check_data(config:RunConfig, data:ImageDataset, want:DatasetInfo):
     for what, a, b in (('classes', data.n_classes, want.n_classes), ('channels', data.info.channels, want.channels), ('image size', data.info.size, want.size)):
         if a != b: raise ValueError(f"data {data.name!r} has {a} {what}, but {config.dataset!r} (size {config.size or 'default'}) has {b}.")
 
+# %% ../nbs/08_train.ipynb #3f8d5c6f
 def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=None,
                download:bool=False) -> TrainPlan: # fetch missing MedMNIST / CIFAR-10 files (see `data.fetch_dataset`)
     "The baseline plan of `config` with its strategies applied (precision resolved for `device`)."
@@ -493,6 +495,7 @@ def apply_strategies(plan:TrainPlan) -> TrainPlan:
         STRATEGIES[name].apply(plan, value)
     return plan
 
+# %% ../nbs/08_train.ipynb #329c597a
 def run(config:RunConfig, # what to run
         data:ImageDataset|None=None, # a loaded dataset (default: `load_dataset(config.dataset, root)`)
         root=None, # data root (see `data_root`)

@@ -9,13 +9,8 @@ from imbalance_study.store import ResultsStore, SCHEMA_VERSION
 from imbalance_study.study import (Arm, Study, STUDIES, temporary_study, study_configs, study_frame, study_precision,
                                    render_study, config_identity)
 from imbalance_study.studies import ADUNI_TABLE2
+from test_cli import out_err   # exit code, stdout and stderr of the command
 
-def out_err(argv):
-    o, e = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
-        try: code = main(argv)
-        except SystemExit as x: code = x.code
-    return code, o.getvalue(), e.getvalue()
 
 @pytest.fixture(scope='module')
 def data(fake_data): return fake_data
