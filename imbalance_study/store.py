@@ -6,7 +6,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/store.html.md"""
 
 # %% ../nbs/31_store.ipynb #0ae5b52b
 from __future__ import annotations
-import json, os, socket, sqlite3
+import json, os, random, socket, sqlite3, time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -137,20 +137,30 @@ class ResultsStore:
         if readonly: self._open_readonly(timeout)
         else:
             if self.path.is_file() and self.path.stat().st_size: self._refuse_foreign()
+            try: self._open_writer(timeout)
+            except (sqlite3.Error, OSError) as e:
+                raise PermissionError(f"Cannot open the results store {str(self.path)!r} for writing ({e}). "
+                                      f"Choose a writable path with --store.") from e
+        self.owner = owner_tag()
+
+    def _open_writer(self, timeout:float):
+        "Connect, switch to WAL and create or migrate the tables; a second driver creating the same file at the same moment waits its turn."
+        deadline = time.time() + timeout
+        while True:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
                 self.con.row_factory = sqlite3.Row
-                self.con.execute('PRAGMA journal_mode=WAL')
+                self.con.execute('PRAGMA journal_mode=WAL')   # SQLite answers 'locked' here at once, without waiting
                 self.con.execute('PRAGMA synchronous=NORMAL')
                 self.con.executescript(_DDL)
                 self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 _migrate(self.con, self.path)
                 _check_columns(self.con, self.path)
-            except (sqlite3.Error, OSError) as e:
-                raise PermissionError(f"Cannot open the results store {str(self.path)!r} for writing ({e}). "
-                                      f"Choose a writable path with --store.") from e
-        self.owner = owner_tag()
+                return
+            except sqlite3.OperationalError as e:
+                if 'locked' not in str(e) or time.time() > deadline: raise
+                self.con.close(); time.sleep(0.05 + 0.1 * random.random())
 
     def _refuse_foreign(self):
         "Refuse, before creating anything in it, an SQLite file that is not a results store, or one of a newer schema."

@@ -4,7 +4,7 @@ import hashlib, json, os, shutil, signal, sqlite3, subprocess, sys, tempfile, ti
 from pathlib import Path
 import numpy as np, pytest
 from imbalance_study.cli import main
-from imbalance_study.data import write_fake_dataset, load_dataset
+from imbalance_study.data import write_fake_dataset, load_dataset, fake_study_data
 from imbalance_study.executors import LocalExecutor, run_grid, execute_run, artifact_name, StoreWriteError, SCRATCH_PREFIX
 from imbalance_study.grid import grid_configs
 from imbalance_study.store import ResultsStore, load_results
@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO/'tests'/'data'/'grid112_schema1.sqlite'   # the factorial grid as first committed (schema 1, before `precision`)
 
 @pytest.fixture(scope='module')
-def data(fake_data): return fake_data
+def data(tmp_path_factory): return fake_study_data(tmp_path_factory.mktemp('data'))   # its own copy: these tests time real runs
 
 def _sha(p): return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 
