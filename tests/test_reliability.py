@@ -153,7 +153,9 @@ def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data, to):
     env = dict(os.environ, IMBALANCE_STUDY_DATA=str(data), PYTHONPATH=str(REPO), PYTHONUNBUFFERED='1')
     argv = [sys.executable, '-m', 'imbalance_study.cli', 'grid', '--profiles', 'long_tail', '--strategies', 'baseline', 'ema',
             '--seeds', '0', '--budget', 'smoke', '--mode', 'papermill', '--workers', '2', '--store', str(store), '--no-progress']
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # SIGINT at its default, as in a terminal: a test run started in the background of a non-interactive shell inherits it ignored
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while time.time() < deadline:                                 # wait until both runs are in flight
         if store.exists():
