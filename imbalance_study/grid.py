@@ -7,6 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/grid.html.md"""
 # %% ../nbs/30_grid.ipynb #33c8fa74
 from __future__ import annotations
 import ast, itertools, re
+import numpy as np
 from .core import get_budget, data_root
 from .data import STUDY_DATASETS, OWN_KINDS, dataset_info, source_of
 from .profiles import PROFILE_NAMES
@@ -14,7 +15,7 @@ from .train import RunConfig, STRATEGIES, AUGMENT_TIERS, FAMILY_FIELDS
 
 # %% auto #0
 __all__ = ['BOOL_FAMILIES', 'SINGLE_STRATEGIES', 'STRATEGY_SETS', 'parse_strategy', 'full_strategies', 'select_strategies',
-           'missing_strategies', 'grid_configs', 'check_data']
+           'missing_strategies', 'check_seeds', 'grid_configs', 'check_data']
 
 # %% ../nbs/30_grid.ipynb #a8f8724f
 BOOL_FAMILIES = FAMILY_FIELDS[1:]   # hem, ham, batch_balance, loss_reweight, ema
@@ -97,12 +98,13 @@ def missing_strategies(configs) -> dict:
             if name not in STRATEGIES: need[name] = need.get(name, 0) + 1
     return need
 
-def _check_seeds(seeds) -> list:
-    seeds = list(seeds) if not isinstance(seeds, int) else [seeds]
+def check_seeds(seeds) -> list:
+    "`seeds` (one or a list) as distinct non-negative ints, in order; a `ValueError` for anything else."
+    seeds = [seeds] if isinstance(seeds, (int, np.integer)) else list(seeds)
     if not seeds: raise ValueError("No seeds selected.")
     for s in seeds:
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0: raise ValueError(f"Seeds must be non-negative integers, got {s!r}.")
-    return list(dict.fromkeys(seeds))
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0: raise ValueError(f"Seeds must be non-negative integers, got {s!r}.")
+    return [int(s) for s in dict.fromkeys(seeds)]
 
 # %% ../nbs/30_grid.ipynb #c37c8ef7
 def grid_configs(datasets='all', # dataset names ('all': cifar10, retinamnist, organcmnist, pathmnist), registered own datasets or paths
@@ -121,7 +123,7 @@ def grid_configs(datasets='all', # dataset names ('all': cifar10, retinamnist, o
     "The `RunConfig`s of a grid, validated: dataset x profile x strategy x seed, in that nesting order."
     datasets, profiles = _names(datasets, STUDY_DATASETS, 'datasets'), _names(profiles, PROFILE_NAMES, 'profiles')
     get_budget(budget)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     labels = select_strategies(strategies)
     opt = {k: v for k, v in dict(arch=arch, size=size, imbalance_ratio=imbalance_ratio, counts=tuple(counts) if counts else None).items() if v is not None}
     infos = {d: dataset_info(d, size, root) for d in datasets}   # an unknown dataset fails here, naming the valid ones

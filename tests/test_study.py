@@ -30,7 +30,9 @@ def test_the_declared_studies_and_their_run_counts():
     assert len(study_configs('balanced_mixup')) == 48 and len(study_configs('lct')) == 24
     a = study_configs('aduni')
     assert len(a) == 57 and len({config_identity(c) for c in a}) == 19   # Table 2's default AdUni row is Table 1's AdUni
-    assert {r for r, _, _ in ADUNI_TABLE2} and all(c.method in (None, 'balanced_softmax', 'ldam', 'crt', 'aduni') for c in a)
+    assert all(c.method in (None, 'balanced_softmax', 'ldam', 'crt', 'aduni') for c in a)
+    t2 = [arm for arm in STUDIES['aduni'].arm_list() if 'table2' in arm.tables]
+    assert [arm.name for arm in t2] == [r for r, _, _ in ADUNI_TABLE2] and {arm.fields['profile'] for arm in t2} == {'long_tail'}
 
 def test_study_run_resumes_and_reports(tmp_path, data):
     store = tmp_path/'demo.sqlite'
