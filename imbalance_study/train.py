@@ -79,11 +79,14 @@ def predict(model:nn.Module, x:torch.Tensor, bs:int=512, tta_flip:bool=False) ->
     model.train(was_training)
     return torch.cat(out)
 
-def evaluate_model(model:nn.Module, split:Split, n_classes:int, groups=None, tta_flip:bool=False) -> dict:
+def evaluate_model(model:nn.Module, split:Split, n_classes:int, groups=None, tta_flip:bool=False,
+                   predictions:bool=False) -> dict: # also return the predicted class of every image, in the split's order
     "Classification metrics of `model` on `split`, and its AUC (binary, or macro one-vs-rest) from the softmax probabilities."
     logits = predict(model, split.x, tta_flip=tta_flip)
-    out = classification_metrics(split.y, logits.argmax(1).to(split.y.device), n_classes, groups)
+    pred = logits.argmax(1).to(split.y.device)
+    out = classification_metrics(split.y, pred, n_classes, groups)
     out.update(auc_metrics(split.y, torch.softmax(logits.double(), 1), n_classes))
+    if predictions: out['predictions'] = pred.cpu().tolist()
     return out
 
 # %% ../nbs/08_train.ipynb #15c47032
@@ -512,7 +515,7 @@ def run(config:RunConfig, # what to run
     best, proto = (plan.trainer or train_plan)(plan, progress)
     t2 = time.time()
     groups = dataset_groups(plan.data)
-    test = evaluate_model(best, plan.data.test, plan.data.n_classes, groups)
+    test = evaluate_model(best, plan.data.test, plan.data.n_classes, groups, predictions=True)
     for hook in plan.test_hooks: hook(plan, best, test)
     res = RunResult(config.canonical(), config.key(), config.seed, plan.budget.name, config.label(), proto.best_metrics, test,
                     proto.best_name, proto.best_samples, proto.samples, len(proto.history), round(time.time() - t0, 3),
