@@ -33,8 +33,8 @@ if not _DEFER:
     from .rlcas import RLCAS
     # The studies (`imbalance-study study`): the machinery, then the five declarations, which register themselves.
     from .study import Study, Arm, STUDIES, get_study, run_study, study_frame, study_tables, render_study
-    from . import studies
+    from . import studies, unified
 
 # The public names (what `from imbalance_study import *` gives): everything imported above but the modules themselves.
 __all__ = [] if _DEFER else sorted(k for k, v in globals().items()
-                                   if not k.startswith('_') and k not in ('studies',) and not type(v).__name__ == 'module')
+                                   if not k.startswith('_') and k not in ('studies', 'unified') and not type(v).__name__ == 'module')

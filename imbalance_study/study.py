@@ -18,10 +18,10 @@ from .store import ResultsStore
 from .grid import check_seeds
 
 # %% auto #0
-__all__ = ['STUDY_NAME', 'STUDIES', 'FRAME_COLUMNS', 'config_identity', 'Arm', 'Study', 'study_configs', 'register_study',
-           'get_study', 'temporary_study', 'study_store', 'check_study_store', 'tag_study_store', 'study_precision',
-           'run_study', 'study_frame', 'in_table', 'mean_sd', 'summary_table', 'provenance', 'markdown_table',
-           'study_tables', 'render_study', 'show_study']
+__all__ = ['STUDY_NAME', 'STUDIES', 'FRAME_COLUMNS', 'config_identity', 'cell_of', 'Arm', 'Study', 'study_configs',
+           'register_study', 'get_study', 'temporary_study', 'study_store', 'check_study_store', 'tag_study_store',
+           'study_precision', 'run_study', 'study_frame', 'in_table', 'mean_sd', 'summary_table', 'provenance',
+           'markdown_table', 'study_tables', 'render_study', 'show_study']
 
 # %% ../nbs/50_study.ipynb #091b938b
 _IDENTITY_DROP = ('seed', 'budget', 'precision', 'width')
@@ -30,6 +30,14 @@ def config_identity(config) -> str:
     "What makes two runs the same arm: the canonical config without seed, budget, precision and width (a `RunConfig` or a stored config dict)."
     d = config.canonical() if isinstance(config, RunConfig) else dict(config)
     return json.dumps({k: v for k, v in d.items() if k not in _IDENTITY_DROP}, sort_keys=True)
+
+def cell_of(config) -> str:
+    "The data cell a run trains on, e.g. 'retinamnist/long_tail', 'breastmnist/long_tail r=10', 'mine/custom (12, 40)', with ' 64px' for a size."
+    d = config.canonical() if isinstance(config, RunConfig) else dict(config)
+    out = f"{d['dataset']}/{d['profile']}"
+    if d.get('imbalance_ratio') is not None: out += f" r={d['imbalance_ratio']:g}"
+    if d.get('counts') is not None: out += f" ({', '.join(map(str, d['counts']))})"
+    return out + (f" {d['size']}px" if d.get('size') is not None else '')
 
 @dataclass(frozen=True)
 class Arm:
@@ -70,15 +78,15 @@ class Study:
         get_budget(self.budget)
 
     def arm_list(self) -> list:
-        "The arms, checked: at least one, and no two different ones with one name in a table's cell (dataset, profile)."
+        "The arms, checked: at least one, and no two different ones with one name in a table's data cell (`cell_of`)."
         arms = list(self.arms())
         if not arms: raise ValueError(f"Study {self.name!r} declares no arms.")
         seen = {}
         for a in arms:
-            c = RunConfig(**a.fields)
+            cell = cell_of(RunConfig(**a.fields))
             for t in a.tables or ('',):
-                if seen.setdefault((t, c.dataset, c.profile, a.name), a.identity) != a.identity:
-                    raise ValueError(f"Study {self.name!r}: two different arms on {c.dataset}/{c.profile} are called {a.name!r}" + (f" in table {t!r}." if t else '.'))
+                if seen.setdefault((t, cell, a.name), a.identity) != a.identity:
+                    raise ValueError(f"Study {self.name!r}: two different arms on {cell} are called {a.name!r}" + (f" in table {t!r}." if t else '.'))
         return arms
 
 # %% ../nbs/50_study.ipynb #24f65512
@@ -198,7 +206,7 @@ def _flatten(d:dict, prefix:str) -> dict:
         elif k == 'per_class_f1' or k == 'lam': out[name] = v
     return out
 
-FRAME_COLUMNS = ('arm', 'tables', 'dataset', 'profile', 'label', 'seed', 'budget', 'precision', 'width', 'key')
+FRAME_COLUMNS = ('arm', 'tables', 'cell', 'dataset', 'profile', 'label', 'seed', 'budget', 'precision', 'width', 'key')
 
 def study_frame(study, store=None) -> pd.DataFrame:
     "One row per (arm, finished run) of `study` in its store: arm, tables, config fields, and the flattened val/test metrics."
@@ -212,7 +220,7 @@ def study_frame(study, store=None) -> pd.DataFrame:
     for r in rows:
         for a in arms.get(config_identity(r['config']), []):
             m = r.get('metrics') or {}
-            recs.append(dict(arm=a.name, tables=a.tables, **{k: r.get(k) for k in FRAME_COLUMNS[2:]}, train_time_s=r.get('train_time_s'),
+            recs.append(dict(arm=a.name, tables=a.tables, cell=cell_of(r['config']), **{k: r.get(k) for k in FRAME_COLUMNS[3:]}, train_time_s=r.get('train_time_s'),
                              wall_time_s=r.get('wall_time_s'), code_version=r.get('code_version'), device=r.get('device'),
                              torch=(r.get('versions') or {}).get('torch'), cpu=(r.get('versions') or {}).get('cpu'),
                              samples_seen=r.get('samples_seen'), **_flatten(m.get('val'), 'val'), **_flatten(m.get('test'), 'test')))
