@@ -34,6 +34,7 @@ if not _DEFER:
     # The studies (`imbalance-study study`): the machinery, then the five declarations, which register themselves.
     from .study import Study, Arm, STUDIES, get_study, run_study, study_frame, study_tables, render_study
     from . import studies, unified
+    from .recommend import DataTraits, dataset_traits, try_candidates   # (`recommend` itself would shadow its module)
 
 # The public names (what `from imbalance_study import *` gives): everything imported above but the modules themselves.
 __all__ = [] if _DEFER else sorted(k for k, v in globals().items()

@@ -13,7 +13,7 @@ from .extras import require, MissingExtraError
 
 # %% auto #0
 __all__ = ['PRECISION_CHOICES', 'COMMANDS', 'load_package', 'cmd_grid', 'print_record', 'cmd_run', 'cmd_status', 'cmd_export',
-           'cmd_study', 'cmd_report', 'main']
+           'cmd_study', 'cmd_recommend', 'cmd_report', 'main']
 
 # %% ../nbs/33_cli.ipynb #5ca26346
 PRECISION_CHOICES = ('auto', 'fp32', 'bf16')   # core.PRECISIONS, without importing torch to parse the arguments
@@ -102,7 +102,7 @@ def _run_arguments(r:argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='imbalance-study', description="Training image classifiers under data scarcity and class imbalance: run a study, a grid or one run, see where a grid stands, export the results, render the report.")
     p.add_argument('--version', action='version', version=f'imbalance-study {imbalance_study.__version__}')
-    sub = p.add_subparsers(dest='command', required=True, metavar='{study,grid,run,status,export,report}')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{study,grid,run,status,export,report,recommend}')
     _study_arguments(sub.add_parser('study', help="a paper's study: list, run (resumable) or report", description="The declared studies: every paper's results from one command."))
     _grid_arguments(sub.add_parser('grid', help='run a grid of experiments (resumable)', description='Run (or resume) a grid of experiments.'))
     _run_arguments(sub.add_parser('run', help='train one configuration and print its record', description='Train one configuration (in this process) and print its record: metrics, per-class F1, timings.'))
@@ -116,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     # `report`'s arguments are imbalance_study.report's own (`report_arguments`); they are parsed once it is imported
     sub.add_parser('report', add_help=False, help="render the HTML report (the paper's figures and tables) from a store or CSV; "
                    "`imbalance-study report --help` lists its arguments")
+    _recommend_arguments(sub.add_parser('recommend', help="a short list of strategies for a dataset from the committed results; --try runs it",
+                                        description="Recommend strategies for a dataset from the committed results of the most similar data cells, "
+                                                    "and optionally try the short list on it."))
     return p
 
 # %% ../nbs/33_cli.ipynb #a6d6ee8e
@@ -392,6 +395,72 @@ def cmd_study(a) -> int:
     load_package()   # registers the strategies and the studies
     return dict(list=_study_list, run=_study_run, report=_study_report)[a.study_command](a)
 
+# %% ../nbs/33_cli.ipynb #23d64b56
+def _recommend_arguments(r:argparse.ArgumentParser):
+    r.add_argument('--dataset', required=True, help='a dataset name (a MedMNIST flag, cifar10, a registered dataset) or an image folder / .csv / .npz path')
+    r.add_argument('--study', default=None, help='the study whose committed results to read (default: unified where it has results, else hierarchy)')
+    r.add_argument('--study-store', default=None, help="that study's store (default results/<study>/results.sqlite)")
+    r.add_argument('--cells', type=int, default=3, help='the nearest cells to read (default 3)')
+    r.add_argument('--top', type=int, default=5, help='length of the short list (default 5)')
+    r.add_argument('--try', dest='try_n', type=int, default=0, metavar='N', help='run the N best of the short list and the baseline on the dataset')
+    r.add_argument('--arms', nargs='+', default=None, help='with --try: run these arms of the study instead of the short list')
+    r.add_argument('--seeds', type=int, nargs='+', default=[0], help='training seeds of the tried runs (default 0)')
+    r.add_argument('--budget', default='tiny', help='budget of the tried runs (default tiny)')
+    r.add_argument('--data-root', default=None, help='folder with the dataset files (default: $IMBALANCE_STUDY_DATA, else ../shared/data, else the cache)')
+    r.add_argument('--mode', choices=['papermill', 'inline'], default='papermill', help='each tried run as an executed notebook (default) or in this process')
+    r.add_argument('--workers', type=int, default=None, help='tried runs in flight (default: one per CPU slot)')
+    r.add_argument('--store', default=None, help='store of the tried runs (default runs/recommend/<dataset>/results.sqlite)')
+    r.add_argument('--no-progress', action='store_true', help='no progress bar')
+
+# %% ../nbs/33_cli.ipynb #76dad24b
+def _evidence_study(a) -> str:
+    "The study `recommend` reads: --study, else unified where its store holds finished runs, else hierarchy."
+    if a.study: return a.study
+    from imbalance_study.study import study_store
+    from imbalance_study.store import ResultsStore
+    p = study_store('unified', a.study_store)
+    if p.is_file():
+        with ResultsStore(p, readonly=True) as s:
+            if s.rows(status='done'): return 'unified'
+    return 'hierarchy'
+
+def cmd_recommend(a) -> int:
+    for name, v in (('--cells', a.cells), ('--top', a.top)):
+        if v < 1: raise ValueError(f"{name} must be >= 1, got {v}.")
+    if a.try_n < 0: raise ValueError(f"--try must be >= 0 (candidates to run), got {a.try_n}.")
+    if a.arms and not a.try_n: a.try_n = len(a.arms)
+    load_package()
+    from imbalance_study.core import data_root, get_budget
+    from imbalance_study.grid import check_seeds
+    from imbalance_study.recommend import dataset_traits, study_evidence, recommend, arm_fields, candidate_configs, try_candidates
+    get_budget(a.budget); check_seeds(a.seeds)
+    root, study = data_root(a.data_root), _evidence_study(a)
+    t = dataset_traits(a.dataset, root)
+    fields = arm_fields(study)
+    if a.arms: candidate_configs(a.dataset, a.arms, fields, a.seeds, a.budget, root)   # unknown arms: refused before anything runs
+    print(f"{t.name}: {t.n_classes} classes, imbalance ratio {t.imbalance_ratio:.1f}, smallest class {t.min_count} images, "
+          f"{t.size} px, {t.channels} channel(s)")
+    frame, cells = study_evidence(study, a.study_store)
+    try:
+        short = recommend(t, frame, cells, fields, k=a.cells, top=a.top)
+        print(f"short list from study {study!r} ({len(frame)} finished runs), expected NPS with 95% intervals over seeds:")
+        print(short.to_string(formatters={k: '{:.2f}'.format for k in ('expected_nps', 'low', 'high')}))
+    except ValueError as e:   # no cell with a resolved headroom: with --arms the user's own choice is still tried
+        if not a.arms: raise
+        print(f"no short list from study {study!r}: {e}")
+    if not a.try_n: return 0
+    from imbalance_study.executors import LocalExecutor
+    arms = a.arms or short.arm.tolist()[:a.try_n]
+    res = try_candidates(a.dataset, arms, fields, a.seeds, a.budget, root, a.store,
+                         LocalExecutor(mode=a.mode, workers=a.workers, data_root=root), progress=not a.no_progress)
+    print(f"tried on {t.name} at budget {a.budget}, seeds {' '.join(map(str, a.seeds))}: test macro-F1, and its difference from the baseline "
+          "on the same test images (95% paired bootstrap interval)")
+    print(res.to_string(float_format='{:.3f}'.format))
+    w = res.iloc[0]
+    print(f"winner: {w.arm} (test macro-F1 {w.test_macro_f1:.3f}; vs baseline {w.diff_vs_baseline:+.3f} [{w.low:+.3f}, {w.high:+.3f}]: "
+          + ('resolved)' if w.resolved else 'not resolved, the interval includes 0)' if w.arm != 'baseline' else 'no arm beat the baseline)'))
+    return 0
+
 # %% ../nbs/33_cli.ipynb #8ed884d7
 def cmd_report(a) -> int:
     load_package()
@@ -400,7 +469,7 @@ def cmd_report(a) -> int:
     report_from_args(p.parse_args(a.report_args))   # a missing or unreadable results file raises before any kernel starts (`read_results`)
     return 0
 
-COMMANDS = dict(study=cmd_study, grid=cmd_grid, run=cmd_run, status=cmd_status, export=cmd_export, report=cmd_report)
+COMMANDS = dict(study=cmd_study, grid=cmd_grid, run=cmd_run, status=cmd_status, export=cmd_export, report=cmd_report, recommend=cmd_recommend)
 
 def main(argv=None) -> int:
     "The `imbalance-study` command."
