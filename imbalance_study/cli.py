@@ -64,7 +64,7 @@ def _grid_arguments(g:argparse.ArgumentParser):
     g.add_argument('--skip-unregistered', action='store_true', help='leave out runs needing a strategy nobody registered (default: error)')
 
 def _study_arguments(s:argparse.ArgumentParser):
-    sub = s.add_subparsers(dest='study_command', required=True, metavar='{list,run,report}')
+    sub = s.add_subparsers(dest='study_command', required=True, metavar='{list,run,report,readme}')
     sub.add_parser('list', help='the declared studies, their runs and where their stores stand', description='The declared studies.')
     r = sub.add_parser('run', help='run (or resume) a study into its store, results/<study>/', description="Run (or resume) a study's runs through the grid runner.")
     r.add_argument('name', help='the study (`imbalance-study study list`)')
@@ -76,6 +76,9 @@ def _study_arguments(s:argparse.ArgumentParser):
     p.add_argument('name', help='the study')
     p.add_argument('--store', default=None, help='its store (default results/<study>/results.sqlite)')
     p.add_argument('--out', default=None, help="folder to write (default: the store's)")
+    m = sub.add_parser('readme', help="write every study's headline table into README.md, from the committed stores",
+                       description="Rewrite the README's study results section (between its marker lines) from the committed stores.")
+    m.add_argument('--readme', default=None, help="the README to rewrite (default: the repository's README.md)")
 
 # %% ../nbs/33_cli.ipynb #b704a3f1
 def _shape_arguments(p:argparse.ArgumentParser):
@@ -385,6 +388,11 @@ def _study_run(a) -> int:
         study.prepare(Path(a.store).parent, data_root(a.data_root), not a.no_progress)
     return _launch(a, configs, precision, study)
 
+def _study_readme(a) -> int:
+    from imbalance_study.study import update_readme
+    print('README.md: study results ' + ('rewritten from the stores' if update_readme(a.readme) else 'already match the stores'))
+    return 0
+
 def _study_report(a) -> int:
     from imbalance_study.study import get_study, render_study
     for f in render_study(get_study(a.name), a.store, a.out): print(f"wrote {f}")
@@ -393,7 +401,7 @@ def _study_report(a) -> int:
 # %% ../nbs/33_cli.ipynb #7a6027de
 def cmd_study(a) -> int:
     load_package()   # registers the strategies and the studies
-    return dict(list=_study_list, run=_study_run, report=_study_report)[a.study_command](a)
+    return dict(list=_study_list, run=_study_run, report=_study_report, readme=_study_readme)[a.study_command](a)
 
 # %% ../nbs/33_cli.ipynb #23d64b56
 def _recommend_arguments(r:argparse.ArgumentParser):

@@ -18,10 +18,11 @@ from .store import ResultsStore
 from .grid import check_seeds
 
 # %% auto #0
-__all__ = ['STUDY_NAME', 'STUDIES', 'FRAME_COLUMNS', 'config_identity', 'cell_of', 'Arm', 'Study', 'study_configs',
-           'register_study', 'get_study', 'temporary_study', 'study_store', 'check_study_store', 'tag_study_store',
-           'study_precision', 'run_study', 'study_frame', 'in_table', 'mean_sd', 'summary_table', 'provenance',
-           'markdown_table', 'study_tables', 'render_study', 'show_study']
+__all__ = ['STUDY_NAME', 'STUDIES', 'FRAME_COLUMNS', 'README_BEGIN', 'README_END', 'config_identity', 'cell_of', 'Arm', 'Study',
+           'study_configs', 'register_study', 'get_study', 'temporary_study', 'study_store', 'check_study_store',
+           'tag_study_store', 'study_precision', 'run_study', 'study_frame', 'in_table', 'mean_sd', 'summary_table',
+           'provenance', 'markdown_table', 'study_tables', 'render_study', 'readme_results', 'update_readme',
+           'show_study']
 
 # %% ../nbs/50_study.ipynb #091b938b
 _IDENTITY_DROP = ('seed', 'budget', 'precision', 'width')
@@ -69,6 +70,7 @@ class Study:
     figures:dict = field(default_factory=dict)  # figure name -> fn(frame) -> matplotlib Figure
     notes:str = ''           # what a reader must know (deviations from the paper, SPEC decisions)
     render:Callable|None = None  # an extra renderer (store path, out folder) -> list of files, e.g. the hierarchy's HTML report
+    headline:str|None = None # the table the README shows (default: the first of `tables`)
     prepare:Callable|None = None # prepare(study_dir, data_root, progress): inputs the runs need (the generative pools), made
                                  # before any run, deterministically; it must skip what exists
 
@@ -318,6 +320,35 @@ def render_study(study, store=None, out=None) -> list:
     (out/'report.md').write_text('\n'.join(text), encoding='utf-8'); files.insert(1, out/'report.md')
     if study.render: files += list(study.render(path, out))
     return files
+
+# %% ../nbs/50_study.ipynb #39460c9b
+README_BEGIN = '<!-- study results: begin (written by `imbalance-study study readme` from the committed stores; do not edit) -->'
+README_END = '<!-- study results: end -->'
+
+def readme_results(studies=None, # names (default: every registered study)
+                   stores:dict|None=None) -> str: # study name -> store (default: `study_store`)
+    "The README's results section: for each study, its provenance and headline table, computed from its committed store."
+    out = []
+    for s in (get_study(n) for n in (studies or sorted(STUDIES))):
+        path = study_store(s, (stores or {}).get(s.name))
+        frame = study_frame(s, path) if path.is_file() else pd.DataFrame()
+        if not len(frame): out += [f"**`{s.name}`** ({s.title}): not run yet.", '']; continue
+        out += [f"**`{s.name}`** ({s.title}). {provenance(frame)}", '']
+        name = s.headline or next(iter(s.tables), None)
+        if name: out += [f"Table `{name}` (all tables: `results/{s.name}/report.md`):", '', markdown_table(s.tables[name](in_table(frame, name))), '']
+    return '\n'.join(out).strip()
+
+def update_readme(path=None, studies=None, stores:dict|None=None) -> bool:
+    "Write `readme_results()` between the README's markers (`README_BEGIN`, `README_END`); returns whether the README changed."
+    from imbalance_study.core import repo_root
+    path = Path(path) if path is not None else repo_root()/'README.md'
+    text = path.read_text(encoding='utf-8')
+    if text.count(README_BEGIN) != 1 or text.count(README_END) != 1:
+        raise ValueError(f"{str(path)!r} needs the two marker lines once each, in this order:\n{README_BEGIN}\n{README_END}")
+    head, rest = text.split(README_BEGIN); _, tail = rest.split(README_END)
+    new = f"{head}{README_BEGIN}\n{readme_results(studies, stores)}\n{README_END}{tail}"
+    if new != text: path.write_text(new, encoding='utf-8')
+    return new != text
 
 # %% ../nbs/50_study.ipynb #6f704fd9
 def show_study(study, store=None):

@@ -1,5 +1,6 @@
 "Studies as data: the declarations, `imbalance-study study`, and the errors a study run gives before any run starts."
 import contextlib, io, json, sqlite3
+from pathlib import Path
 from dataclasses import replace
 import pytest
 import imbalance_study
@@ -99,3 +100,11 @@ def test_the_experiment_notebook_parses_every_config_field():
     params = pm.inspect_notebook(str(template_path()))
     missing = [f.name for f in dataclasses.fields(RunConfig) if f.name not in params]
     assert not missing, missing
+
+
+def test_readme_results_are_the_committed_stores():
+    "The README's study results section is what `readme_results` computes from the committed stores (run `imbalance-study study readme`)."
+    from imbalance_study.study import readme_results, README_BEGIN, README_END
+    text = (Path(__file__).resolve().parents[1]/'README.md').read_text(encoding='utf-8')
+    section = text.split(README_BEGIN, 1)[1].split(README_END, 1)[0].strip()
+    assert section == readme_results(), "README.md's study results differ from the committed stores: run `imbalance-study study readme`"
