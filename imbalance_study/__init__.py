@@ -25,6 +25,8 @@ if not _DEFER:
     from .executors import run_grid, LocalExecutor, RayExecutor
     from .analysis import nps, results_frame
     from .report import render_report
+    from .uncertainty import (bootstrap_f1, paired_bootstrap, arm_difference, compare_arms, nps_intervals, factorial_effects,
+                              factorial_interactions, matched_pairs, attach_predictions, run_labels, format_effects, forest_plot)
     # The paper modules (each registers its methods for `RunConfig(method=...)`).
     from .balanced_mixup import BalancedMixUp
     from .lct import LinearDistribution, LCTModel, FiLM, make_binary_task
