@@ -416,12 +416,13 @@ def nps_intervals(df:pd.DataFrame, score:str='all', # 'all' (test macro-F1: NPS)
                   labels=None, root=None,
                   images:bool|None=None, # resample test images: None = in cells where every run has predictions
                   by=None, B:int=2000, seed:int=0, level:float=0.95, eps:float=1e-8,
-                  unresolved:str='drop') -> pd.DataFrame: # 'drop': no NPS in flagged cells; 'keep': computed, flagged
+                  unresolved:str='drop', # 'drop': no NPS in flagged cells; 'keep': computed, flagged
+                  methods:bool=False) -> pd.DataFrame: # also rank the paper methods' runs (each label a configuration), as the unified study does
     "NPS (eq. 1) of every configuration with an interval, and each cell's headroom (best - base) with one; cells whose headroom interval includes 0 (or that have none) are flagged and get no NPS unless `unresolved='keep'`."
     _check_level(level); _check_B(B); _check_score(score)
     if unresolved not in ('drop', 'keep'): raise ValueError(f"unresolved must be 'drop' or 'keep', got {unresolved!r}.")
     d = _finished(df); by = _by(d, by)
-    if 'method' in d: d = d[d.method.isna()]
+    if 'method' in d and not methods: d = d[d.method.isna()]
     parts = []
     for cell, g in d.groupby(by, sort=False, dropna=False):
         cell = cell if isinstance(cell, tuple) else (cell,)

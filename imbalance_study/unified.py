@@ -11,11 +11,13 @@ from .study import Arm, Study, register_study, summary_table, cell_of
 from .grid import parse_strategy, SINGLE_STRATEGIES
 from .data import dataset_info
 from .analysis import nps
+from .train import RunConfig
 
 # %% auto #0
 __all__ = ['UNIFIED_CELLS', 'BEST_AUGMENT', 'PAPER_STACK', 'MEASURED_STACK', 'UNIFIED_METHODS', 'BINARY_METHODS',
-           'GENERATIVE_CELLS', 'GENERATIVE_METHODS', 'UNIFIED', 'cell_fields', 'arm_kind', 'unified_arms',
-           'unified_coverage', 'unified_f1', 'unified_nps']
+           'GENERATIVE_CELLS', 'GENERATIVE_METHODS', 'UNIFIED_SCORES', 'KIND_COLOURS', 'PAPER_CLAIMS', 'UNIFIED',
+           'cell_fields', 'arm_kind', 'unified_arms', 'unified_coverage', 'unified_f1', 'unified_nps', 'unified_runs',
+           'unified_hierarchy', 'hierarchy_figure', 'hierarchy_reading', 'render_unified']
 
 # %% ../nbs/51a_unified.ipynb #fd1a24e5
 UNIFIED_CELLS = (   # (dataset, profile, imbalance ratio): Table 4's profiles where the paper has them, else the long-tail rule
@@ -109,11 +111,113 @@ def unified_nps(frame:pd.DataFrame, min_headroom:float=0.01) -> pd.DataFrame:
     out.insert(0, 'kind', [arm_kind(n) for n in out.index])
     return out.sort_values('mean NPS', ascending=False).rename_axis('arm')
 
+# %% ../nbs/51a_unified.ipynb #cf3efe07
+UNIFIED_SCORES = ('all', 'rarest', 'moderate', 'frequent')   # test macro-F1, then the class groups' F1 (the hierarchy paper's Table 1)
+
+def unified_runs(store=None) -> pd.DataFrame:
+    "The unified study's finished runs with their arm's strategy fields, the class-group F1 as a dict and the test predictions."
+    from imbalance_study.study import study_frame, study_store
+    from imbalance_study.uncertainty import attach_predictions
+    path = study_store('unified', store)
+    f = study_frame('unified', path) if path.is_file() else pd.DataFrame()
+    if not len(f): return f
+    fields = {(cell_of(RunConfig(**a.fields)), a.name): a.fields for a in unified_arms()}
+    strat = pd.DataFrame([{**parse_strategy('baseline'), **{k: v for k, v in fields[c, a].items() if k in ('augment', 'hem', 'ham', 'batch_balance',
+                          'loss_reweight', 'ema', 'method')}} for c, a in zip(f.cell, f.arm)], index=f.index)
+    groups = [c for c in f if c.startswith('test_group_f1_')]
+    f = pd.concat([f.drop(columns=[c for c in strat if c in f]), strat.drop(columns=['method_args'], errors='ignore')], axis=1)
+    f = f.assign(status='done', label=f.arm, test_group_f1=[{c[len('test_group_f1_'):]: r[c] for c in groups if pd.notna(r[c])} for _, r in f.iterrows()])
+    return attach_predictions(f, path)
+
+# %% ../nbs/51a_unified.ipynb #2daa7e00
+def unified_hierarchy(runs:pd.DataFrame, scores=UNIFIED_SCORES, B:int=1000, seed:int=0) -> pd.DataFrame:
+    "Per arm and score: mean NPS over the cells that give one, the mean of their interval bounds, the cells counted and those above the baseline."
+    from imbalance_study.uncertainty import nps_intervals
+    rows = []
+    for score in scores:
+        have = runs if score == 'all' else runs[runs.test_group_f1.map(lambda g: isinstance(g, dict) and pd.notna(g.get(score)))]
+        if not len(have): continue   # e.g. no 'moderate' group on binary cells
+        t = nps_intervals(have, score=score, by='cell', B=B, seed=seed, methods=True)
+        for arm, g in t.groupby('label', sort=False):
+            g = g[g.nps.notna()]
+            rows.append(dict(arm=arm, kind=arm_kind(arm), score=score, cells=len(g), nps=g.nps.mean() if len(g) else np.nan,
+                             lo=g.nps_lo.mean() if len(g) else np.nan, hi=g.nps_hi.mean() if len(g) else np.nan,
+                             above_baseline=int((g.nps_lo > 0).sum())))
+    out = pd.DataFrame(rows)
+    order = out[out.score == scores[0]].sort_values('nps', ascending=False, na_position='last').arm.tolist()
+    return out.assign(_o=out.arm.map({a: i for i, a in enumerate(order)})).sort_values(['score', '_o'], key=lambda s: s.map(
+        {x: i for i, x in enumerate(scores)}) if s.name == 'score' else s, kind='stable').drop(columns='_o').reset_index(drop=True)
+
+# %% ../nbs/51a_unified.ipynb #070957db
+KIND_COLOURS = {'baseline': 'black', 'family': 'tab:blue', 'stack': 'tab:purple', 'method': 'tab:orange',
+                'method + augmentation': 'tab:red', 'generative': 'tab:green'}
+
+def hierarchy_figure(h:pd.DataFrame):
+    "All arms ranked by NPS (test macro-F1) with their intervals, one panel per score; colour: the arm's kind."
+    import matplotlib.pyplot as plt
+    scores = list(dict.fromkeys(h.score))
+    order = h[h.score == scores[0]].arm.tolist()[::-1]
+    fig, axs = plt.subplots(1, len(scores), figsize=(3.2 * len(scores), 0.28 * len(order) + 1.2), sharey=True, squeeze=False)
+    for ax, score in zip(axs[0], scores):
+        d = h[h.score == score].set_index('arm').reindex(order)
+        for i, (arm, r) in enumerate(d.iterrows()):
+            if np.isnan(r.nps): continue
+            ax.errorbar(r.nps, i, xerr=[[r.nps - r.lo], [r.hi - r.nps]], fmt='o', ms=4, color=KIND_COLOURS[r.kind], capsize=2)
+        ax.axvline(0, color='grey', lw=.8); ax.axvline(1, color='grey', lw=.8, ls=':')
+        ax.set_title('test macro-F1' if score == 'all' else f"{score} classes' F1", fontsize=9); ax.set_xlabel('NPS', fontsize=8)
+    axs[0, 0].set_yticks(range(len(order)), order, fontsize=7)
+    handles = [plt.Line2D([], [], marker='o', ls='', color=c, label=k) for k, c in KIND_COLOURS.items() if k in set(h.kind)]
+    fig.legend(handles=handles, loc='lower center', ncol=len(handles), fontsize=7, frameon=False, bbox_to_anchor=(.5, -.02))
+    fig.tight_layout(rect=(0, .04, 1, 1))
+    return fig
+
+# %% ../nbs/51a_unified.ipynb #a834c352
+PAPER_CLAIMS = (   # (arm a, arm b, the paper's claim that a beats b)
+    ('Balanced-MixUp', 'Focal loss', 'Balanced-MixUp beats focal loss'),
+    ('Balanced-MixUp', 'CB loss', 'Balanced-MixUp beats the class-balanced loss'),
+    ('AdUni', 'Balanced Softmax', 'AdUni beats Balanced Softmax'),
+    ('+SynClass+RL-CAS', '+SynClass', 'RL-CAS adds to synthetic images'),
+    ('+SynClass', 'Balanced Softmax', 'synthetic images add to their base loss'),
+    ('randaugment', 'hem', 'augmentation beats the other single families (here: HEM)'),
+    (PAPER_STACK, 'trivialaugment', 'HAM, loss reweighting and EMA add to augmentation'))
+
+def hierarchy_reading(h:pd.DataFrame, runs:pd.DataFrame, B:int=1000) -> str:
+    "One paragraph from the numbers: the ranking, what it resolves, and each paper claim's cells (resolved for, against, unresolved)."
+    from imbalance_study.uncertainty import arm_difference
+    a = h[(h.score == 'all') & h.nps.notna() & (h.arm != 'baseline')]
+    if not len(a): return "No cell has a resolved headroom yet: there is no ranking to read."
+    top = a.iloc[0]
+    out = [f"On test macro-F1, {top.arm} ranks first: mean NPS {top.nps:.2f} [{top.lo:.2f}, {top.hi:.2f}] over {top.cells} cells, "
+           f"above the baseline in {top.above_baseline} of them."]
+    above = a[a.lo > 0].arm.tolist()
+    out.append(f"{len(above)} of {len(a)} arms have mean bounds above 0" + (f" ({', '.join(above[:8])}{', ...' if len(above) > 8 else ''})" if above else '')
+               + "; the others are not resolved from the baseline.")
+    for x, y, claim in PAPER_CLAIMS:
+        if not {x, y} <= set(runs.arm): out.append(f"Untested: {claim} ({x} and {y} have not both run)."); continue
+        d = arm_difference(runs, x, y, arm='arm', by='cell', B=B)
+        d = d[d.n_seeds > 0]
+        if not len(d): out.append(f"Untested: {claim} (no cell where both ran)."); continue
+        pos, neg = int((d.resolved & (d['diff'] > 0)).sum()), int((d.resolved & (d['diff'] < 0)).sum())
+        out.append(f"{claim}: for in {pos}, against in {neg}, unresolved in {len(d) - pos - neg} of {len(d)} cells.")
+    return ' '.join(out)
+
+# %% ../nbs/51a_unified.ipynb #12c469b6
+def render_unified(store, out) -> list:
+    "The hierarchy table (`hierarchy.csv`), its figure (`hierarchy.png`) and the generated reading (`reading.md`), from the store."
+    import matplotlib.pyplot as plt
+    runs = unified_runs(store)
+    if not len(runs): return []
+    h = unified_hierarchy(runs)
+    h.to_csv(out/'hierarchy.csv', index=False)
+    fig = hierarchy_figure(h); fig.savefig(out/'hierarchy.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    (out/'reading.md').write_text(hierarchy_reading(h, runs) + '\n', encoding='utf-8')
+    return [out/'hierarchy.csv', out/'hierarchy.png', out/'reading.md']
+
 # %% ../nbs/51a_unified.ipynb #6b43e8e2
 UNIFIED = register_study(Study(
     'unified', 'One hierarchy across the five papers', 'all five papers, under the hierarchy paper\'s protocol (SPEC section 14)',
     'every method of the five papers beside the hierarchy\'s families and stacks on RetinaMNIST (3 profiles), BreastMNIST and '
     'PneumoniaMNIST (long-tail r = 10, 30) and the CIFAR-10 JPEG copy (3 profiles); test macro-F1 and per-cell NPS',
-    unified_arms, tables={'coverage': unified_coverage, 'nps': unified_nps, 'f1': unified_f1},
+    unified_arms, tables={'coverage': unified_coverage, 'nps': unified_nps, 'f1': unified_f1}, render=render_unified,
     notes='One protocol for every arm (LCT selects on validation AUC, as its paper); NPS within each cell over all arms. '
           'The CIFAR-10 file is a lossy JPEG-derived copy: its numbers are not an exact reproduction.'))
