@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
-from .core import Budget
-from .models import SmallResNet
+from fastai.losses import CrossEntropyLossFlat
+from .core import Budget, make_generator
+from .fastai_dls import feature_model
+from .augment import batch_normalize, in_pixel_space
 from .losses import ClassCountLoss, balanced_softmax_loss, ldam_loss
 from .samplers import ClassSampler, BalancedBatchSampler, class_sampling_probs, _class_index
 from .train import TrainPlan, ShuffleSampler, ProtocolCallback, register_strategy
@@ -18,7 +20,7 @@ from .train import TrainPlan, ShuffleSampler, ProtocolCallback, register_strateg
 # %% auto #0
 __all__ = ['ALPHA_SCHEDULES', 'SAMPLERS', 'AUGMENTS', 'ADUNI_DEFAULTS', 'crop_flip', 'two_views', 'AdUniModel', 'supcon_loss',
            'classifier_contrastive_loss', 'log_class_prior', 'aduc_loss', 'AlphaSchedule', 'ProgressiveSampler',
-           'make_sampler', 'AduCLoss', 'at_selected', 'AdUniCallback', 'apply_aduni', 'NormedLinear',
+           'make_sampler', 'AduCLoss', 'at_selected', 'AdUniCallback', 'apply_aduni', 'AdUni', 'NormedLinear',
            'apply_balanced_softmax', 'apply_ldam', 'crt_budget', 'CRTCallback', 'apply_crt']
 
 # %% ../nbs/22_aduni.ipynb #22cd6fd8
@@ -50,11 +52,12 @@ def two_views(x:torch.Tensor, generator:torch.Generator, augment=crop_flip) -> t
 
 # %% ../nbs/22_aduni.ipynb #8d425941
 class AdUniModel(nn.Module):
-    "SmallResNet encoder + 2-layer MLP projection head (L2-normalised) + linear classifier; `forward(x)` gives logits."
-    def __init__(self, base:SmallResNet, # encoder (`encode`) and classifier (`head`)
+    "Encoder + 2-layer MLP projection head (L2-normalised) + linear classifier; `forward(x)` gives logits."
+    def __init__(self, base:nn.Module, # encoder (`encode`) and classifier (`head`); a timm / fastai model via `feature_model`
                  proj_dim:int=128, # dimension of the contrastive features
                 ):
         super().__init__()
+        base = feature_model(base)
         self.base, d = base, base.feature_dim
         self.proj = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True), nn.Linear(d, proj_dim))
     @property
@@ -198,10 +201,12 @@ class AduCLoss(nn.Module):
     def forward(self, pred, y):
         if not isinstance(pred, (tuple, list)):
             raise TypeError("AduCLoss needs the model's (logits, projections) of both views: train with AdUniCallback "
-                            "(RunConfig(method='aduni')), which asks AdUniModel for them.")
+                            "(RunConfig(method='aduni')) or, in your own Learner, cbs=AdUni(); both ask AdUniModel for them.")
         g, f = pred
         if len(g) != 2 * len(y): raise ValueError(f"expected 2N = {2 * len(y)} views for {len(y)} labels, got {len(g)}.")
         return aduc_loss(f, g, y.repeat(2), self.alpha, self.tau, self.cls_tau, self.normalize, self.log_prior)
+    def activation(self, g): return F.softmax(g, dim=-1)   # fastai's `get_preds` gives probabilities
+    def decodes(self, g): return g.argmax(dim=-1)           # and `predict` the class
 
 def at_selected(schedule:AlphaSchedule, sampler, samples:int, # samples seen at the selected checkpoint
                 t_batch:int, # samples seen when the last batch before that checkpoint started
@@ -220,20 +225,20 @@ class AdUniCallback(Callback):
     def __init__(self, loss:AduCLoss, schedule:AlphaSchedule, generator:torch.Generator, augment=crop_flip, info:dict|None=None,
                  sampler=None, # the plan's sampler (its class mix at the selected checkpoint is recorded if it is progressive)
                 ):
-        self.loss, self.schedule, self.g, self.augment, self.info, self.sampler = loss, schedule, generator, augment, info, sampler
+        self.aduc, self.schedule, self.g, self.augment, self.info, self.sampler = loss, schedule, generator, augment, info, sampler
     def before_fit(self):
         self.t, self.t_batch, self.batch_start = 0, 0, {}
         if self.info is not None: self.info['alpha_trace'] = []
     def before_batch(self):
         if not self.training: return
         self.t_batch = self.t
-        self.loss.alpha = self.schedule(self.t)
+        self.aduc.alpha = self.schedule(self.t)
         self.learn.xb = (two_views(self.xb[0], self.g, self.augment), True)
     def after_batch(self):
         if self.training: self.t += len(self.yb[0])
     def after_epoch(self):
         self.batch_start[self.t] = self.t_batch          # the evaluation at t samples: its last batch started at t_batch
-        if self.info is not None: self.info['alpha_trace'].append((self.t, round(self.loss.alpha, 6)))
+        if self.info is not None: self.info['alpha_trace'].append((self.t, round(self.aduc.alpha, 6)))
     def after_fit(self):
         proto = next((cb for cb in self.learn.cbs if isinstance(cb, ProtocolCallback)), None)
         if self.info is None or proto is None or proto.best_samples not in self.batch_start: return
@@ -258,6 +263,12 @@ ADUNI_DEFAULTS = dict(
     horizon='max',           # samples T over which alpha decays and ProBal reaches class balance: 'max' or 'min' of the budget, or a number
 )
 
+def _augment_of(augment):
+    "The view augmentation `augment`: a name in `AUGMENTS` or a callable `augment(x, generator)`."
+    aug = augment if callable(augment) else AUGMENTS.get(augment)
+    if aug is None: raise ValueError(f"Unknown augment {augment!r}; valid: {sorted(AUGMENTS)} or a callable augment(x, generator).")
+    return aug
+
 def _check_args(args:dict, defaults:dict, method:str) -> dict:
     bad = sorted(set(args) - set(defaults))
     if bad: raise ValueError(f"Unknown {method} argument(s) {bad}; valid: {sorted(defaults)}.")
@@ -278,8 +289,7 @@ def _check_aduni_values(a:dict):
 def apply_aduni(plan:TrainPlan, args:dict):
     "The `aduni` method: AdUniModel, AduCLoss, its sampler and the two-view callback."
     a = _check_args(args or {}, ADUNI_DEFAULTS, 'aduni')
-    aug = a['augment'] if callable(a['augment']) else AUGMENTS.get(a['augment'])
-    if aug is None: raise ValueError(f"Unknown augment {a['augment']!r}; valid: {sorted(AUGMENTS)} or a callable augment(x, generator).")
+    aug = _augment_of(a['augment'])
     _check_aduni_values(a)
     h = a['horizon']
     total = plan.budget.max_samples if h == 'max' else plan.budget.min_samples if h == 'min' else int(h)
@@ -293,7 +303,43 @@ def apply_aduni(plan:TrainPlan, args:dict):
                           'schedule': repr(sched), 'schedule_total_samples': sched.total}
     plan.cbs.append(AdUniCallback(plan.loss_func, sched, plan.generator(2), aug, plan.info, plan.sampler))
 
-register_strategy('aduni', apply_aduni, order=50, doc="AdUni: AduC loss on two views, alpha schedule, samplers (Cong et al. 2022)", args=ADUNI_DEFAULTS)
+register_strategy('aduni', apply_aduni, order=50, doc="AdUni: AduC loss on two views, alpha schedule, samplers (Cong et al. 2022)", args=ADUNI_DEFAULTS,
+                  needs_features=True)   # the projection head reads the model's features
+
+# %% ../nbs/22_aduni.ipynb #689cbc1a
+class AdUni(AdUniCallback):
+    "AdUni in a stock fastai `Learner` with `AdUniModel` and `loss_func=AduCLoss()`: views in pixel space, alpha over the fit."
+    name = 'aduni'   # `learn.aduni`
+    def __init__(self, alpha_schedule:str='cosine', # 'cosine', 'compound' (official code) or 'fixed' (`AlphaSchedule`)
+                 alpha_max:float=1.0, alpha_min:float=0.01,
+                 alpha:float|None=None, # the constant of 'fixed' (default alpha_min)
+                 t_decay_ratio:float=1.0, # t_decay / T, with T the samples of the whole `fit`
+                 augment='crop_flip', # a name in `AUGMENTS`, or `augment(x, generator)` on images in [0, 1]
+                 seed:int=0): # seed of the views' generator
+        self.sched = dict(kind=alpha_schedule, alpha_max=alpha_max, alpha_min=alpha_min, alpha=alpha, t_decay_ratio=t_decay_ratio)
+        AlphaSchedule(total=1, epoch_size=1, **self.sched)             # bad values fail here, before training
+        super().__init__(None, None, None, _augment_of(augment), info={})
+        self.pixel_augment, self.seed, self.history = self.augment, seed, []
+
+    def before_fit(self):
+        lf, m = self.learn.loss_func, self.learn.model
+        if not isinstance(lf, AduCLoss): raise ValueError(f"AdUni trains with the AduC loss (eq. 3): pass loss_func=AduCLoss() to the Learner, got {type(lf).__name__}.")
+        if not isinstance(m, AdUniModel): raise ValueError(f"AdUni needs the projection head: pass AdUniModel(model) to the Learner, got {type(m).__name__}.")
+        dl = self.dls.train
+        epoch = len(dl) * dl.bs if getattr(dl, 'drop_last', True) else dl.n    # samples per epoch
+        self.aduc, self.schedule = lf, AlphaSchedule(total=self.n_epoch * epoch, epoch_size=epoch, **self.sched)
+        self.norm, self.g, self.history, self.augment = batch_normalize(dl), None, [], self._views
+        super().before_fit()
+    def _views(self, x, g): return in_pixel_space(self.pixel_augment, x, self.norm, g)
+
+    def before_batch(self):
+        if self.training and self.g is None: self.g = make_generator(self.seed, self.xb[0].device, 2)
+        super().before_batch()
+        if self.training: self.history.append((self.t, self.aduc.alpha))
+    def before_validate(self):   # one view, logits only: fastai's validation loss is cross-entropy
+        self.fit_loss, self.learn.loss_func = self.learn.loss_func, CrossEntropyLossFlat()
+    def after_validate(self): self.learn.loss_func = self.fit_loss
+    def after_cancel_validate(self): self.learn.loss_func = self.fit_loss
 
 # %% ../nbs/22_aduni.ipynb #47ef49f7
 class NormedLinear(nn.Module):

@@ -8,10 +8,11 @@ Docs: https://imbalance-study.github.io/imbalance_study/fastai.html.md"""
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
+import torch.nn as nn
 from PIL import Image
 
 # %% auto #0
-__all__ = ['write_image_folder']
+__all__ = ['write_image_folder', 'FeatureModel', 'feature_model']
 
 # %% ../nbs/15_fastai.ipynb #f1746e98
 def write_image_folder(root, # folder to write into (created; class sub-folders go inside)
@@ -33,3 +34,50 @@ def write_image_folder(root, # folder to write into (created; class sub-folders 
             img = (mean + rng.normal(0, 30, (size, size, channels))).clip(0, 255).astype(np.uint8)
             Image.fromarray(img[..., 0] if channels == 1 else img).save(root/name/f'{i}.png')
     return root
+
+# %% ../nbs/15_fastai.ipynb #b272cafd
+class FeatureModel(nn.Module):
+    "A classifier as `encode(x)` (penultimate features), a linear `head` and `feature_dim`: what AdUni and LCT's FiLM build on."
+    def __init__(self, body:nn.Module, # maps images to features (`kind='timm'`: the whole timm model)
+                 head:nn.Linear, # the classifier on the features
+                 kind:str='body', # 'body': `encode = body`; 'timm': `body.forward_head(body.forward_features(x), pre_logits=True)`
+                ):
+        super().__init__()
+        if kind not in ('body', 'timm'): raise ValueError(f"kind must be 'body' or 'timm', got {kind!r}.")
+        if not isinstance(head, nn.Linear): raise ValueError(f"head must be an nn.Linear classifier, got {type(head).__name__}.")
+        self.body, self.head, self.kind, self.feature_dim = body, head, kind, head.in_features
+    def encode(self, x):
+        "Penultimate features `B x feature_dim`."
+        if self.kind == 'timm': return self.body.forward_head(self.body.forward_features(x), pre_logits=True)
+        return self.body(x)
+    def forward(self, x): return self.head(self.encode(x))
+
+# %% ../nbs/15_fastai.ipynb #2110fb56
+def _strip_last_linear(seq:nn.Sequential) -> nn.Module|None:
+    "`seq` without its last `nn.Linear` (looking into a trailing `nn.Sequential`, as fastai's head), or None if it does not end in one."
+    if not isinstance(seq, nn.Sequential) or len(seq) == 0: return None
+    last = seq[-1]
+    rest = list(seq.children())[:-1]   # children, not seq[:-1]: slicing a Sequential subclass (fastai's XResNet) rebuilds it
+    if isinstance(last, nn.Linear): return nn.Sequential(*rest)
+    inner = _strip_last_linear(last)
+    return None if inner is None else nn.Sequential(*rest, inner)
+
+def _last_linear(seq:nn.Sequential) -> nn.Linear:
+    while not isinstance(seq, nn.Linear): seq = seq[-1]
+    return seq
+
+def feature_model(model:nn.Module) -> nn.Module:
+    "`model` with `encode`, `head`, `feature_dim`: the library's models as they are, timm models, `nn.Sequential`s ending in `nn.Linear`."
+    if all(hasattr(model, a) for a in ('encode', 'head', 'feature_dim')): return model
+    if all(hasattr(model, a) for a in ('forward_features', 'forward_head', 'get_classifier')):   # a timm model
+        head = model.get_classifier()
+        if not isinstance(head, nn.Linear):
+            raise ValueError(f"this timm model's classifier is {type(head).__name__}, not an nn.Linear: create it with "
+                             "num_classes=<your class count> (num_classes=0 has no classifier), or pass FeatureModel(body, head).")
+        return FeatureModel(model, head, 'timm')
+    body = _strip_last_linear(model)
+    if body is not None: return FeatureModel(body, _last_linear(model))
+    raise ValueError(f"{type(model).__name__} gives no penultimate features, which this method builds on. Supported: the library's "
+                     "models (resnet18_small, create_model: encode/head/feature_dim), timm models (timm.create_model(name, num_classes=n)), "
+                     "nn.Sequential models ending in an nn.Linear (fastai's create_vision_model / vision_learner models, xresnet); "
+                     "any other: FeatureModel(body, head) with body(x) -> B x d features and head an nn.Linear(d, n_classes).")

@@ -6,12 +6,13 @@ Docs: https://imbalance-study.github.io/imbalance_study/lct.html.md"""
 
 # %% ../nbs/21_lct.ipynb #02f54305
 from __future__ import annotations
-from contextlib import nullcontext
+from contextlib import nullcontext, contextmanager
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.callback.core import Callback
+from fastcore.basics import patch_to
 from .data import ImageDataset, Split, DatasetInfo, load_dataset, dataset_info, register_derived_dataset
-from .models import SmallResNet
+from .fastai_dls import feature_model
 from .metrics import binary_score_metrics
 from .losses import focal_loss, vs_loss
 from .profiles import dataset_groups
@@ -21,9 +22,9 @@ from .train import (RunConfig, TrainPlan, ProtocolCallback, register_strategy, t
 # %% auto #0
 __all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'BINARY_METHODS', 'LCT_ARGS',
            'apply_vs_loss', 'apply_focal_loss', 'binary_task_info', 'imbalance_indices', 'make_binary_task',
-           'LinearDistribution', 'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback', 'SAMCallback', 'lambda_grid',
-           'encode_split', 'grid_scores', 'grid_metrics', 'select_lambda', 'BinaryProtocolCallback', 'train_binary',
-           'binary_trainer', 'run_lct', 'apply_lct']
+           'official_linear_support', 'LinearDistribution', 'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback',
+           'SAMCallback', 'lambda_grid', 'encode_split', 'grid_scores', 'grid_metrics', 'select_lambda', 'lct_parts',
+           'BinaryProtocolCallback', 'train_binary', 'binary_trainer', 'run_lct', 'apply_lct']
 
 # %% ../nbs/21_lct.ipynb #faa63463
 BINARY_TASKS = {
@@ -88,20 +89,41 @@ for _name, _t in BINARY_TASKS.items():   # each task is a dataset name: `load_da
     register_derived_dataset(_name, _t['source'], partial(binary_task_info, _name), partial(make_binary_task, _name))
 
 # %% ../nbs/21_lct.ipynb #187452de
+def official_linear_support(a:float, b:float, h_b:float) -> tuple:
+    "`(a', b', h_b')`: the valid L(a', b', h_b') that the official code's `linear()` sampler draws for L(a, b, h_b)."
+    w, hi = b - a, 2 / (b - a)
+    if h_b > hi * (1 + 1e-9): return b - 1 / (h_b - 1 / w), b, h_b      # h_a < 0: the part [b - d, b] of unit area
+    if h_b < 0:                                                          # h_b < 0: the part [a, a + d] of unit area
+        h_a = hi - h_b; d = 1 / (h_a - 1 / w)
+        return a, a + d, 2 / d - h_a
+    return a, b, h_b                                                     # valid: the official sampler draws L(a, b, h_b)
+
+def _check_height(a:float, b:float, h_b:float):
+    "Raise a `ValueError` naming the valid range (and the `official_sampler` option) unless 0 <= h_b <= 2 / (b - a)."
+    hi = 2 / (b - a)
+    if 0 <= h_b <= hi * (1 + 1e-9): return
+    opt = (f" LinearDistribution({a:g}, {b:g}, {h_b:g}, official_sampler=True) draws what the official code's linear() "
+           f"draws for it: L{tuple(round(v, 6) for v in official_linear_support(a, b, h_b))} (through run(): method_args official_sampler=True).")
+    if h_b < 0: raise ValueError(f"h_b must be >= 0, got {h_b}; valid range for [a, b] = [{a}, {b}] is 0 <= h_b <= 2/(b-a) = {hi:.6g}." + opt)
+    raise ValueError(f"h_b={h_b} is too large for [a, b] = [{a}, {b}]: unit area would need h_a = {hi - h_b:.6g} < 0. "
+                     f"Valid range: 0 <= h_b <= 2/(b-a) = {hi:.6g} (h_b = {1 / (b - a):.6g} is uniform)." + opt)
+
+# %% ../nbs/21_lct.ipynb #64fb1b85
 class LinearDistribution:
     "The linear density L(a, b, h_b) on [a, b] of LCT (appendix D): uniform when h_a = h_b, triangular when an end is 0."
     def __init__(self, a:float, # left end of the support
                  b:float, # right end (> a)
                  h_b:float, # density at b, in [0, 2 / (b - a)]; h_a follows from unit area
+                 official_sampler:bool=False, # h_b outside that range: draw what the official code's `linear()` draws
                 ):
         a, b, h_b = float(a), float(b), float(h_b)
         if not a < b: raise ValueError(f"L(a, b, h_b) needs a < b, got a={a}, b={b}.")
+        if not isinstance(official_sampler, bool): raise ValueError(f"official_sampler must be True or False, got {official_sampler!r}.")
+        self.requested, self.interval, self.official_sampler = (a, b, h_b), (a, b), official_sampler
+        if official_sampler: a, b, h_b = official_linear_support(a, b, h_b)
+        else: _check_height(a, b, h_b)
         hi = 2 / (b - a)
-        if h_b < 0: raise ValueError(f"h_b must be >= 0, got {h_b}; valid range for [a, b] = [{a}, {b}] is 0 <= h_b <= 2/(b-a) = {hi:.6g}.")
-        if h_b > hi * (1 + 1e-9):
-            raise ValueError(f"h_b={h_b} is too large for [a, b] = [{a}, {b}]: unit area would need h_a = {hi - h_b:.6g} < 0. "
-                             f"Valid range: 0 <= h_b <= 2/(b-a) = {hi:.6g} (h_b = {1 / (b - a):.6g} is uniform).")
-        self.a, self.b, self.h_b = a, b, min(h_b, hi)
+        self.a, self.b, self.h_b = a, b, min(max(h_b, 0.0), hi)
         self.h_a = max(hi - self.h_b, 0.0)
 
     @property
@@ -122,20 +144,27 @@ class LinearDistribution:
         w = self.b - self.a; t = (x - self.a).clamp(0, w)
         return (self.h_a * t + (self.h_b - self.h_a) / (2 * w) * t * t).clamp(0, 1)
 
-    def icdf(self, u):
-        "Inverse distribution function at `u` in [0, 1]."
-        u = torch.as_tensor(u, dtype=torch.float64)
-        s = (self.h_b - self.h_a) / (2 * (self.b - self.a))
-        den = self.h_a + torch.sqrt((self.h_a ** 2 + 4 * s * u).clamp_min(0))
-        t = torch.where(den > 0, 2 * u / den.clamp_min(1e-300), torch.zeros_like(u))
-        return (self.a + t).clamp(self.a, self.b)
+# %% ../nbs/21_lct.ipynb #14bf9f14
+@patch_to(LinearDistribution)
+def icdf(self, u):
+    "Inverse distribution function at `u` in [0, 1]."
+    u = torch.as_tensor(u, dtype=torch.float64)
+    s = (self.h_b - self.h_a) / (2 * (self.b - self.a))
+    den = self.h_a + torch.sqrt((self.h_a ** 2 + 4 * s * u).clamp_min(0))
+    t = torch.where(den > 0, 2 * u / den.clamp_min(1e-300), torch.zeros_like(u))
+    return (self.a + t).clamp(self.a, self.b)
 
-    def sample(self, n:int, generator:torch.Generator|None=None) -> torch.Tensor:
-        "`n` draws (float64, on the generator's device) by inverse CDF of seeded uniforms."
-        dev = generator.device if generator is not None else 'cpu'
-        return self.icdf(torch.rand(n, generator=generator, dtype=torch.float64, device=dev))
+@patch_to(LinearDistribution)
+def sample(self, n:int, generator:torch.Generator|None=None) -> torch.Tensor:
+    "`n` draws (float64, on the generator's device) by inverse CDF of seeded uniforms."
+    dev = generator.device if generator is not None else 'cpu'
+    return self.icdf(torch.rand(n, generator=generator, dtype=torch.float64, device=dev))
 
-    def __repr__(self): return f"L({self.a:g}, {self.b:g}, {self.h_b:g}) [h_a={self.h_a:.4g}]"
+@patch_to(LinearDistribution)
+def __repr__(self):
+    r = f"L({self.a:g}, {self.b:g}, {self.h_b:g}) [h_a={self.h_a:.4g}]"
+    if self.requested == (self.a, self.b, self.h_b): return r
+    return "L({:g}, {:g}, {:g}) as the official sampler draws it: ".format(*self.requested) + r
 
 # %% ../nbs/21_lct.ipynb #b54b50e7
 LOSS_KINDS = {'vs': ('gamma', 'tau'), 'focal': ('alpha', 'phi')}
@@ -161,6 +190,9 @@ class ConditionalLoss(nn.Module):
         if self.kind == 'vs': return vs_loss(z, y, self.counts, gamma=p, tau=q, reduction=reduction)
         return focal_loss(z, y, alpha=p, phi=q, reduction=reduction)
 
+    def activation(self, z): return F.softmax(z, dim=-1)   # fastai's `get_preds` gives probabilities
+    def decodes(self, z): return z.argmax(dim=-1)           # and `predict` the class
+
     def __repr__(self):
         lam = None if self.current_lambda is None else self.current_lambda.tolist()
         return f"ConditionalLoss({self.kind}, {self.names}={lam}, counts={self.counts.tolist()})"
@@ -185,13 +217,14 @@ class FiLM(nn.Module):
 
 # %% ../nbs/21_lct.ipynb #2b4cf40f
 class LCTModel(nn.Module):
-    "A `SmallResNet` conditioned on normalised loss hyperparameters through FiLM on its penultimate features or logits."
-    def __init__(self, base:SmallResNet, # the network to condition (`encode` + `head`)
+    "A classifier conditioned on normalised loss hyperparameters through FiLM on its penultimate features or logits."
+    def __init__(self, base:nn.Module, # the network to condition: `encode` + `head`, or a timm / fastai model (`feature_model`)
                  n_lambda:int, # dimension of lambda (2 for Focal and VS)
                  ranges, # (a, b) per coordinate: lambda is fed as (lambda - a) / (b - a)
                  on:str='features', # 'features' (penultimate, the paper) or 'logits'
                  n_hidden:int=128):
         super().__init__()
+        base = feature_model(base)
         if on not in ('features', 'logits'): raise ValueError(f"on must be 'features' or 'logits', got {on!r}.")
         ranges = torch.as_tensor(ranges, dtype=torch.float32).reshape(-1, 2)
         if len(ranges) != n_lambda: raise ValueError(f"got {len(ranges)} ranges for {n_lambda} lambda coordinates.")
@@ -237,16 +270,43 @@ class LCTCallback(Callback):
         if hasattr(self.learn.model, 'current_lambda'): self.learn.model.current_lambda = lam
         self.learn.loss_func.current_lambda = lam
 
-    def before_fit(self): self.history = []
+    def before_fit(self):
+        self.history = []
+        if not hasattr(self.learn.loss_func, 'current_lambda'):
+            raise ValueError(f"LCTCallback feeds lambda to the loss: use loss_func=ConditionalLoss('vs' or 'focal', counts), got {type(self.learn.loss_func).__name__}.")
+        n = getattr(self.learn.model, 'n_lambda', len(self.dists))
+        if n != len(self.dists): raise ValueError(f"the model is conditioned on {n} lambda coordinates, but LCTCallback draws {len(self.dists)}.")
     def before_batch(self):
         if not self.training: return
         lam = torch.stack([d.sample(1, self.g)[0].cpu() for d in self.dists])
         self.lam = lam
         if self.keep_history: self.history.append(lam)
         self._set(lam)
+    def before_validate(self): self._set(self.eval_lambda)   # fastai's validation (and `get_preds`) at `eval_lambda`
     def after_epoch(self): self._set(self.eval_lambda)
     def after_fit(self): self._set(self.eval_lambda)
     def after_cancel_fit(self): self._set(self.eval_lambda)
+
+# %% ../nbs/21_lct.ipynb #10e8de73
+@patch_to(LCTCallback)
+@contextmanager
+def use_lambda(self, lam):
+    "Evaluate at `lam` inside the block (`learn.validate`, `get_preds`, `predict`); `eval_lambda` is restored after."
+    lam = torch.as_tensor(lam, dtype=torch.float64).flatten()
+    if len(lam) != len(self.dists): raise ValueError(f"lambda needs {len(self.dists)} coordinates, got {lam.tolist()}.")
+    saved, self.eval_lambda = self.eval_lambda, lam
+    self._set(lam)
+    try: yield self
+    finally: self.eval_lambda = saved; self._set(saved)
+
+@patch_to(LCTCallback)
+def grid_preds(self, grid, # `K x n_lambda` lambdas (e.g. `lambda_grid('vs')`)
+               dl=None): # a fastai DataLoader (default: the validation set)
+    "`[(lambda, probabilities, targets)]` of `learn.get_preds(dl=dl)` at every lambda of `grid`."
+    out = []
+    for lam in torch.as_tensor(grid, dtype=torch.float64).reshape(-1, len(self.dists)):
+        with self.use_lambda(lam): out.append((lam, *self.learn.get_preds(dl=dl)))
+    return out
 
 # %% ../nbs/21_lct.ipynb #b4177ede
 class SAMCallback(Callback):
@@ -326,6 +386,25 @@ def select_lambda(val_rows:list, test_rows:list, metric:str='auc') -> dict:
     if test['lam'] != val_rows[i]['lam']: raise ValueError("validation and test rows must follow the same grid.")
     return dict(lam=val_rows[i]['lam'], metric=metric, val=val_rows[i], test=test)
 
+# %% ../nbs/21_lct.ipynb #9145f4e5
+def lct_parts(model:nn.Module, # the classifier (the library's, a timm or a fastai model: see `feature_model`)
+              counts, # train class counts (e.g. `torch.bincount(dl_labels(dls.train), minlength=dls.c)`)
+              loss:str='vs', # 'vs' (lambda = (gamma, tau)) or 'focal' ((alpha, phi), binary tasks)
+              distributions=None, # one `(a, b, h_b)` or `LinearDistribution` per coordinate (default: Table 2's of `loss`)
+              film:bool=True, # condition the model through FiLM (False: "LCT without FiLM", `model` unchanged)
+              on:str='features', # FiLM on the penultimate 'features' (the paper) or on the 'logits'
+              generator:torch.Generator|None=None, # seeded generator of the lambda draws
+              official_sampler:bool=False, # `LinearDistribution`'s option for the `(a, b, h_b)` given
+             ) -> tuple:
+    "LCT for a fastai `Learner`: `(model, loss_func, callback)`, the FiLM-conditioned model, `ConditionalLoss` and `LCTCallback`."
+    if loss not in LOSS_KINDS: raise ValueError(f"lct loss must be one of {list(LOSS_KINDS)}, got {loss!r}.")
+    if not isinstance(film, bool): raise ValueError(f"film must be True or False, got {film!r}.")
+    dists = [d if isinstance(d, LinearDistribution) else LinearDistribution(*d, official_sampler=official_sampler)
+             for d in (DEFAULT_DISTRIBUTIONS[loss] if distributions is None else distributions)]
+    if len(dists) != 2: raise ValueError(f"lct needs 2 distributions (lambda = {LOSS_KINDS[loss]}), got {len(dists)}.")
+    if film: model = LCTModel(model, 2, [d.interval for d in dists], on=on)
+    return model, ConditionalLoss(loss, counts), LCTCallback(dists, generator)
+
 # %% ../nbs/21_lct.ipynb #19f4b069
 class BinaryProtocolCallback(ProtocolCallback):
     "The protocol's schedule, patience and best-on-validation checkpoint, scored by validation AUC (best over the lambda grid)."
@@ -388,23 +467,22 @@ def _check_args(args:dict, valid:set, method:str):
     if bad: raise ValueError(f"Unknown {method} method_args {sorted(bad)}; valid: {sorted(valid)}.")
 
 # %% ../nbs/21_lct.ipynb #7b78899a
-LCT_ARGS = {'loss', 'distributions', 'film', 'on', 'sam', 'rho', 'eval_grid'}
+LCT_ARGS = {'loss', 'distributions', 'film', 'on', 'sam', 'rho', 'eval_grid', 'official_sampler'}
 
 def apply_lct(plan:TrainPlan, args:dict):
     "Method 'lct': FiLM-conditioned model (unless film=False), conditional loss, lambda drawn per batch, optional SAM."
     _check_args(args, LCT_ARGS, 'lct')
-    kind = args.get('loss', 'vs')
-    if kind not in LOSS_KINDS: raise ValueError(f"lct loss must be one of {list(LOSS_KINDS)}, got {kind!r}.")
-    dists = [LinearDistribution(*d) for d in args.get('distributions', DEFAULT_DISTRIBUTIONS[kind])]
-    if len(dists) != 2: raise ValueError(f"lct needs 2 distributions (lambda = {LOSS_KINDS[kind]}), got {len(dists)}.")
-    film = args.get('film', True)
-    if film: plan.model = LCTModel(plan.model, 2, [(d.a, d.b) for d in dists], on=args.get('on', 'features')).to(plan.device)
-    plan.loss_func = ConditionalLoss(kind, plan.data.counts('train')).to(plan.device)
-    plan.cbs.append(LCTCallback(dists, plan.generator(3)))
+    kind, film = args.get('loss', 'vs'), args.get('film', True)
+    model, loss, cb = lct_parts(plan.model, plan.data.counts('train'), kind, args.get('distributions'), film,
+                                args.get('on', 'features'), plan.generator(3), args.get('official_sampler', False))
+    plan.model, plan.loss_func = model.to(plan.device), loss.to(plan.device)
+    plan.cbs.append(cb)
+    dists = cb.dists
     if args.get('sam', False): plan.cbs.append(SAMCallback(args.get('rho', 0.1)))
     plan.info['eval_grid'] = lambda_grid(kind, args.get('eval_grid')).tolist() if film else None   # JSON-ready, in the record
     plan.info['lct'] = dict(loss=kind, names=LOSS_KINDS[kind], distributions=[repr(d) for d in dists], film=film,
                             on=args.get('on', 'features') if film else None, sam=args.get('sam', False))
+    if args.get('official_sampler', False): plan.info['lct']['official_sampler'] = True
     _binary_protocol(plan)
 
 def _apply_fixed(kind:str, plan:TrainPlan, args:dict):
@@ -418,6 +496,7 @@ def _apply_fixed(kind:str, plan:TrainPlan, args:dict):
     _binary_protocol(plan)
 
 apply_vs_loss, apply_focal_loss = partial(_apply_fixed, 'vs'), partial(_apply_fixed, 'focal')
-register_strategy('lct', apply_lct, order=50, doc='Loss Conditional Training (Focal or VS, FiLM, optional SAM)', args=LCT_ARGS)
+register_strategy('lct', apply_lct, order=50, doc='Loss Conditional Training (Focal or VS, FiLM, optional SAM)', args=LCT_ARGS,
+                  needs_features=lambda args: (args or {}).get('film', True))   # the model's features only with FiLM
 register_strategy('vs_loss', apply_vs_loss, order=50, doc='VS loss with fixed (gamma, tau), optional SAM', args=set(LOSS_KINDS['vs']) | {'sam', 'rho'})
 register_strategy('focal_loss', apply_focal_loss, order=50, doc='Focal loss with fixed (alpha, phi), optional SAM', args=set(LOSS_KINDS['focal']) | {'sam', 'rho'});

@@ -21,6 +21,8 @@ from imbalance_study.ham import HardAdversarialMining
 from imbalance_study.ema import EMATeacher
 from imbalance_study.balanced_mixup import BalancedMixUp
 from imbalance_study.losses import WeightedCrossEntropy, inverse_frequency_weights
+from imbalance_study.lct import lct_parts, lambda_grid, LCTModel, LCTCallback, LinearDistribution
+from imbalance_study.aduni import AdUniModel, AduCLoss, AdUni, AlphaSchedule
 
 COUNTS = {'normal': 30, 'mild': 12, 'severe': 6}   # 5 : 2 : 1; 36 training images with valid_pct=0.25
 
@@ -145,15 +147,119 @@ def test_out_of_range_without_normalize_is_an_error(folder, cb):
     learn = Learner(dls, resnet18_small(dls.c, 3, width=8), cbs=cb())
     with learn.no_logging(), pytest.raises(ValueError, match=r"augmentation works on images in \[0, 1\]"): learn.fit(1)
 
-def test_readme_snippet(folder, capsys):
+BINARY = {'benign': 40, 'malignant': 10}
+
+@pytest.fixture(scope='module')
+def binary_folder(tmp_path_factory): return write_image_folder(tmp_path_factory.mktemp('bin'), BINARY, seed=2)
+
+class FiLMInput(Callback):
+    "Record the (normalised) lambda the FiLM block of an `LCTModel` receives, per forward, with the mode it ran in."
+    order = 99
+    def before_fit(self):
+        self.seen = []
+        self.hook = self.learn.model.film.register_forward_pre_hook(lambda m, a: self.seen.append((m.training, a[1].detach().clone())))
+    def after_fit(self): self.hook.remove()
+
+@pytest.mark.parametrize('arch', ['small', 'timm'])
+def test_lct(binary_folder, arch):
+    "LCT: a lambda drawn per batch reaches the loss and FiLM; validation and predictions use eval_lambda or the chosen one."
+    dls = make_dls(binary_folder)
+    counts = torch.bincount(dl_labels(dls.train), minlength=2).tolist()
+    import timm
+    net = resnet18_small(2, 3, width=8) if arch == 'small' else timm.create_model('resnet18', num_classes=2, pretrained=False)
+    model, loss_func, lct = lct_parts(net, counts, 'vs', generator=torch.Generator().manual_seed(0))
+    lct.keep_history = True
+    losses = []
+    class LossLam(Callback):
+        order = 99
+        def after_loss(self):
+            if self.training: losses.append(self.learn.loss_func.current_lambda.clone())
+    learn = Learner(dls, model, loss_func=loss_func, cbs=[lct, film := FiLMInput(), LossLam()])
+    with learn.no_logging(): learn.fit(2)
+    train = torch.stack([l for t, l in film.seen if t]); valid = torch.stack([l for t, l in film.seen if not t])
+    drawn = torch.stack(lct.history)
+    assert len(drawn) == 2 * len(dls.train) and len({tuple(l.tolist()) for l in drawn}) == len(drawn)   # a new lambda per batch
+    assert torch.equal(torch.stack(losses), drawn)                                                   # the loss gets it
+    assert torch.allclose(train, model.normalize(drawn))                                            # and so does FiLM
+    assert torch.allclose(valid, model.normalize(lct.eval_lambda).expand_as(valid))                  # validation: eval_lambda
+    lam = torch.tensor([0.3, 4.0], dtype=torch.float64)
+    with learn.lct.use_lambda(lam): preds = learn.get_preds()[0]
+    model.eval()
+    with torch.no_grad(): by_hand = torch.cat([torch.softmax(model(xb, lam), 1) for xb, _ in dls.valid])
+    assert torch.allclose(preds, by_hand, atol=1e-5)                                                # predictions at the chosen lambda
+    assert not torch.allclose(preds, learn.get_preds()[0])                                          # eval_lambda again after the block
+    rows = learn.lct.grid_preds(lambda_grid('vs'))
+    assert len(rows) == 20 and torch.allclose(rows[-1][1], preds, atol=1e-6) and torch.equal(rows[-1][0], lam)
+
+def test_lct_fastai_model_and_errors(binary_folder):
+    from fastai.vision.models.xresnet import xresnet18
+    dls = make_dls(binary_folder)
+    model, loss_func, lct = lct_parts(xresnet18(n_out=2), [30, 8], 'focal', on='logits')
+    learn = Learner(dls, model, loss_func=loss_func, cbs=lct)
+    with learn.no_logging(): learn.fit(1)
+    assert len(learn.recorder.values) == 1 and model.film.sigma[-1].out_features == 2
+    plain = Learner(dls, resnet18_small(2, 3, width=8), cbs=LCTCallback([LinearDistribution(0, 1, 1)] * 2))
+    with plain.no_logging(), pytest.raises(ValueError, match="loss_func=ConditionalLoss"): plain.fit(1)
+    from torchvision.models import resnet18
+    with pytest.raises(ValueError, match=r"FeatureModel\(body, head\)"): lct_parts(resnet18(), [30, 8])
+    with pytest.raises(ValueError, match="official_sampler=True"): lct_parts(resnet18_small(2), [30, 8], 'focal', [(0.25, 0.75, 2), (1, 3, 2)])
+    cb = lct_parts(resnet18_small(2), [30, 8], 'focal', [(0.25, 0.75, 2), (1, 3, 2)], official_sampler=True)[2]
+    assert cb.dists[1].a == pytest.approx(7 / 3) and cb.dists[1].interval == (1.0, 3.0)
+
+class Views(Callback):
+    order = 99
+    def before_fit(self): self.xs, self.ns = [], []
+    def before_batch(self):
+        if self.training: self.xs.append(self.learn.xb[0].detach().clone()); self.ns.append((len(self.learn.xb[0]), len(self.learn.yb[0]), self.learn.xb[1]))
+
+def test_aduni(folder):
+    "AdUni: 2N views in pixel space, alpha on its schedule over the fit, cross-entropy for fastai's validation."
+    dls = make_dls(folder)
+    learn = Learner(dls, AdUniModel(resnet18_small(3, 3, width=8), proj_dim=16), loss_func=AduCLoss(), metrics=accuracy,
+                    cbs=[AdUni(), views := Views()])
+    with learn.no_logging(): learn.fit(3)
+    T = 3 * len(dls.train) * 8
+    hist = learn.aduni.history
+    assert [t for t, _ in hist] == list(range(0, T, 8))
+    assert [a for _, a in hist] == [AlphaSchedule('cosine', T)(t) for t, _ in hist]                # the single cosine over the fit
+    assert hist[0][1] == 1.0 and hist[-1][1] < 0.05 and all(a > b for (_, a), (_, b) in zip(hist, hist[1:]))
+    assert set(views.ns) == {(16, 8, True)}
+    x, black = torch.cat(views.xs), -torch.tensor(imagenet_stats[0]) / torch.tensor(imagenet_stats[1])
+    assert all((x[:, c] - black[c]).abs().lt(1e-4).any() for c in range(3)) and not (x == 0).any()  # black padding, pixel space
+    assert x.min() < -0.5 and isinstance(learn.loss_func, AduCLoss)
+    vloss, acc = learn.validate()
+    model = learn.model.eval()
+    with torch.no_grad(): logits, ys = (torch.cat(v).as_subclass(torch.Tensor) for v in zip(*[(model(xb), yb) for xb, yb in dls.valid]))
+    assert vloss == pytest.approx(torch.nn.functional.cross_entropy(logits, ys).item(), rel=1e-4)
+
+def test_aduni_timm_compound_and_errors(folder):
+    import timm
+    dls = make_dls(folder)
+    learn = Learner(dls, AdUniModel(timm.create_model('resnet18', num_classes=3, pretrained=False)), loss_func=AduCLoss(),
+                    cbs=AdUni('compound'))
+    with learn.no_logging(): learn.fit(2)
+    n, au = len(dls.train), learn.aduni
+    assert [a for _, a in au.history] == [au.schedule.per_epoch[i // n] for i in range(2 * n)] and au.history[n][1] < 1.0
+    for lrn, msg in ((Learner(dls, resnet18_small(3, 3, width=8), loss_func=AduCLoss(), cbs=AdUni()), r'AdUniModel\(model\)'),
+                     (Learner(dls, AdUniModel(resnet18_small(3, 3, width=8)), cbs=AdUni()), r'loss_func=AduCLoss\(\)')):
+        with lrn.no_logging(), pytest.raises(ValueError, match=msg): lrn.fit(1)
+    with pytest.raises(ValueError, match='Unknown alpha schedule'): AdUni('linear')
+
+def test_readme_snippets(folder, capsys):
+    "Every python block of the README's section, run in order in one namespace, on the generated folder and one epoch."
     readme = (Path(__file__).resolve().parents[1]/'README.md').read_text()
     section = readme.split('## Use a strategy in your own fastai code', 1)[1].split('\n## ', 1)[0]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    for old, new in ((("Path('my_images')"), f"Path({str(folder)!r})"), ('fit_one_cycle(10,', 'fit_one_cycle(1,')):
-        assert old in code, old
-        code = code.replace(old, new)
-    ns = {}
-    exec(compile(code, 'README.md', 'exec'), ns)
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    ns, subs = {}, ((("Path('my_images')"), f"Path({str(folder)!r})"), ('fit_one_cycle(10,', 'fit_one_cycle(1,'))
+    assert subs[0][0] in blocks[0] and all(subs[1][0] in b for b in blocks)
+    for i, code in enumerate(blocks):
+        for old, new in subs: code = code.replace(old, new)
+        exec(compile(code, f'README.md block {i + 1}', 'exec'), ns)
     learn = ns['learn']
     assert learn.ema.selected in ('student', 'teacher') and len(learn.recorder.values) == 1
     assert 'teacher_accuracy' in learn.recorder.metric_names
+    lct_learn, aduni_learn = ns['lct_learn'], ns['aduni_learn']
+    assert isinstance(lct_learn.model, LCTModel) and len(ns['grid']) == 20 and len(lct_learn.recorder.values) == 1
+    assert isinstance(aduni_learn.model, AdUniModel) and aduni_learn.aduni.history[0][1] == 1.0
+    assert isinstance(aduni_learn.loss_func, AduCLoss) and len(aduni_learn.recorder.values) == 1
