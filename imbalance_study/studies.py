@@ -108,6 +108,8 @@ ADUNI = register_study(Study(
 # %% ../nbs/51_studies.ipynb #eff460d5
 LCT_TASKS = ('retinamnist_dr', 'breastmnist_malignant')
 LCT_METHODS = (('Focal', 'focal_loss', dict(alpha=0.5, phi=2.0)), ('Focal + LCT', 'lct', dict(loss='focal')),
+               ('Focal + LCT, φ ~ L(1, 3, 2) as the official sampler draws it', 'lct',
+                dict(loss='focal', distributions=[(0.25, 0.75, 2.0), (1, 3, 2)], official_sampler=True)),
                ('VS', 'vs_loss', dict(gamma=0.2, tau=1.0)), ('VS + LCT', 'lct', dict(loss='vs')))
 LCT_METRICS = {'test_lct_test_auc': 'AUC', 'test_lct_test_average_precision': 'AP', 'test_lct_test_brier': 'Brier',
                'test_lct_test_best_f1': 'best F1', 'test_lct_test_precision_at_recall_99': 'P@R≥0.99'}

@@ -28,7 +28,7 @@ def test_the_declared_studies_and_their_run_counts():
     grid = [c for c in h if c.profile == 'long_tail' and c.seed == 0]
     assert {c.label() for c in grid} == set(full_strategies())            # the grid's enumeration, read, not copied
     assert {(c.profile, c.label()) for c in h if c.seed == 2} == {(p, l) for p in ('full', 'long_tail', 'extreme_long_tail') for l in SINGLE_STRATEGIES}
-    assert len(study_configs('balanced_mixup')) == 48 and len(study_configs('lct')) == 24
+    assert len(study_configs('balanced_mixup')) == 48 and len(study_configs('lct')) == 30
     a = study_configs('aduni')
     assert len(a) == 57 and len({config_identity(c) for c in a}) == 19   # Table 2's default AdUni row is Table 1's AdUni
     assert all(c.method in (None, 'balanced_softmax', 'ldam', 'crt', 'aduni') for c in a)
