@@ -14,7 +14,8 @@ if not _DEFER:
     from .losses import (inverse_frequency_weights, class_balanced_weights, focal_loss, vs_loss, ldam_loss,
                          balanced_softmax_loss, logit_adjusted_loss, soft_cross_entropy, WeightedCrossEntropy)
     from .samplers import class_sampling_probs, ClassSampler, BalancedBatchSampler, ScoreSampler
-    from .train import RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy
+    from .train import (RunConfig, RunResult, run, build_plan, train_plan, STRATEGIES, register_strategy, FAMILIES, Family,
+                        register_family, temporary_family, temporary_strategy)
     from .augment import BatchAugment, AugmentCallback, augment_batch
     from .hem import OHEMCallback
     from .ham import HardAdversarialMining

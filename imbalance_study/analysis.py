@@ -9,30 +9,35 @@ from __future__ import annotations
 import json
 import numpy as np, pandas as pd
 from .profiles import class_groups, PROFILE_NAMES, GROUP_NAMES, PROFILES
-from .train import FAMILY_FIELDS, AUGMENT_TIERS, RunConfig
+from .train import (FAMILY_FIELDS, FAMILIES, RunConfig, RegistryView, RegistryMap, families, family_fields,
+                                   family_combinations, unmet_requirement)
+from . import store as _store
 
 # %% auto #0
 __all__ = ['STRATEGY_COLS', 'FLAG_COLS', 'RESULT_COLUMNS', 'SPLITS', 'FINISHED', 'COMPONENT_NAMES', 'SCOPE_NAMES',
-           'PROFILE_TITLES', 'DEFAULT_EFFECTS', 'DEFAULT_BEST', 'ABLATE', 'results_frame', 'write_results_csv',
-           'read_results_csv', 'nps', 'prepare', 'is_baseline', 'run_scores', 'family_grid', 'synthetic_results',
-           'config_scores', 'fig2_data', 'fig2', 'components', 'fig3_data', 'fig3', 'table1', 'format_mean_sd',
-           'table2', 'format_table2', 'table3', 'table6', 'per_class_table', 'no_headroom', 'missing_baselines',
-           'coverage']
+           'PROFILE_TITLES', 'DEFAULT_EFFECTS', 'DEFAULT_BEST', 'ABLATE', 'config_families', 'results_frame',
+           'write_results_csv', 'read_results_csv', 'nps', 'prepare', 'is_baseline', 'run_scores', 'family_grid',
+           'synthetic_results', 'config_scores', 'fig2_data', 'fig2', 'components', 'fig3_data', 'fig3', 'table1',
+           'format_mean_sd', 'table2', 'format_table2', 'table3', 'table6', 'per_class_table', 'no_headroom',
+           'missing_baselines', 'coverage']
 
 # %% ../nbs/40_analysis.ipynb #c412010f
-STRATEGY_COLS = FAMILY_FIELDS  # ('augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema')
-FLAG_COLS = FAMILY_FIELDS[1:]
-RESULT_COLUMNS = ('key', 'dataset', 'profile', 'augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema', 'method',
-                  'seed', 'budget', 'label', 'test_macro_f1', 'val_macro_f1', 'test_accuracy', 'test_balanced_accuracy',
-                  'test_per_class_f1', 'val_per_class_f1', 'test_group_f1', 'val_group_f1', 'samples_seen', 'wall_time_s',
-                  'status')
+STRATEGY_COLS = FAMILY_FIELDS   # every family in order: augment, hem, ham, batch_balance, loss_reweight, ema, then plugins
+FLAG_COLS = RegistryView(lambda: tuple(f.name for f in families() if f.boolean))   # the boolean families
+RESULT_COLUMNS = _store.RESULT_COLUMNS   # the contract (the store's columns); plugin families' columns come after it
 SPLITS = ('test', 'val')
 FINISHED = ('done', 'ok')  # statuses of finished runs: the grid store's 'done', and 'ok'
-# display names of the strategy components (Tables 2 and 3, Fig. 3)
-COMPONENT_NAMES = {'classical': 'Classical', 'randaugment': 'RandAug', 'trivialaugment': 'TrivAug', 'hem': 'HEM',
-                   'ham': 'HAM', 'batch_balance': 'Batch Balance', 'loss_reweight': 'Loss Reweighting', 'ema': 'EMA'}
+# display names of the strategy components (Tables 2 and 3, Fig. 3), by label token: {'classical': 'Classical', 'hem': 'HEM', ...}
+COMPONENT_NAMES = RegistryMap(lambda: {f.token(v): f.shown(v) for f in families() for v in f.values[1:]})
 SCOPE_NAMES = {'all': 'All', 'rarest': 'Rarest', 'moderate': 'Moderate', 'frequent': 'Frequent'}
 PROFILE_TITLES = {'full': 'Full dataset', 'long_tail': 'Long-tail', 'extreme_long_tail': 'Extreme long-tail'}
+
+def _plugin_cols() -> list: return [f.name for f in families() if not f.builtin]
+
+def config_families(c:dict) -> dict:
+    "Every registered family's value in a canonical config dict: built-ins from their keys, plugin families from `families`."
+    get = lambda f: c.get(f.name, f.default) if f.builtin else (c.get('families') or {}).get(f.name, f.default)
+    return {f.name: bool(get(f)) if f.boolean else get(f) for f in families()}
 
 # %% ../nbs/40_analysis.ipynb #0f5de3bb
 def _group_f1(per_class, dataset, counts):
@@ -48,8 +53,7 @@ def results_frame(records) -> pd.DataFrame:
         if hasattr(r, 'to_dict'): r = r.to_dict()
         c, t, v = r['config'], r.get('test') or {}, r.get('val') or {}
         counts = (r.get('info') or {}).get('train_counts')
-        row = dict(key=r.get('key'), dataset=c['dataset'], profile=c['profile'], augment=c.get('augment', 'none'),
-                   **{f: bool(c.get(f, False)) for f in FLAG_COLS}, method=c.get('method'), seed=int(r.get('seed', c.get('seed', 0))),
+        row = dict(key=r.get('key'), dataset=c['dataset'], profile=c['profile'], **config_families(c), method=c.get('method'), seed=int(r.get('seed', c.get('seed', 0))),
                    budget=r.get('budget', c.get('budget')), label=r.get('label'), status=r.get('status', 'done'),
                    samples_seen=r.get('samples_seen', np.nan), wall_time_s=r.get('wall_time_s', np.nan))
         for split, m in (('test', t), ('val', v)):
@@ -57,9 +61,9 @@ def results_frame(records) -> pd.DataFrame:
             row[f'{split}_per_class_f1'] = list(m.get('per_class_f1') or [])
             row[f'{split}_group_f1'] = dict(m.get('group_f1') or _group_f1(row[f'{split}_per_class_f1'], c['dataset'], counts))
         row['test_accuracy'], row['test_balanced_accuracy'] = t.get('accuracy', np.nan), t.get('balanced_accuracy', np.nan)
-        if row['label'] is None: row['label'] = RunConfig(**{k: c[k] for k in ('augment', *FLAG_COLS, 'method', 'method_args') if k in c}).label()
+        if row['label'] is None: row['label'] = RunConfig(**family_fields(config_families(c)), method=c.get('method'), method_args=c.get('method_args') or {}).label()
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    return pd.DataFrame(rows, columns=list(RESULT_COLUMNS) + _plugin_cols())
 
 # %% ../nbs/40_analysis.ipynb #c8c57929
 _JSON_COLS = ('test_per_class_f1', 'val_per_class_f1', 'test_group_f1', 'val_group_f1')
@@ -79,6 +83,8 @@ def read_results_csv(path) -> pd.DataFrame:
     if missing: raise ValueError(f"{path}: not a results table, missing columns {missing}; expected {list(RESULT_COLUMNS)}.")
     for c in _JSON_COLS: df[c] = df[c].map(lambda s: json.loads(s) if isinstance(s, str) else ([] if 'per_class' in c else {}))
     if 'method_args' in df: df['method_args'] = df['method_args'].map(lambda s: json.loads(s) if isinstance(s, str) and s[:1] == '{' else s)
+    for f in families():   # a plugin family the file has no column for: every run had it off
+        if f.name not in df: df[f.name] = f.default
     for c in FLAG_COLS: df[c] = df[c].astype(str).str.lower().isin(('true', '1'))
     df['method'] = df['method'].where(df['method'].notna(), None)
     return df  # the contract's columns first as written; extra columns (e.g. the grid's) are kept
@@ -112,13 +118,18 @@ def prepare(df:pd.DataFrame, # the results table (`RESULT_COLUMNS`)
                          + (f" at budget {budget!r}" if budget else '') + (' among the paper-method-free runs' if not include_methods else '')
                          + f"; the table has {len(df)} rows with statuses {sorted(df.status.astype(str).unique())}.")
     d = d.copy()
+    for f in families():   # a table from before a plugin family was registered: it was off in every run
+        if f.name not in d: d[f.name] = f.default
     d['cell'] = d.dataset + '/' + d.profile
     d.attrs.update(metric_split=metric_split, budget=(sorted(d.budget.unique()) or [budget])[0])
     return d
 
 def is_baseline(df:pd.DataFrame) -> pd.Series:
-    "Rows with no strategy: augment 'none', every flag False, no method."
-    return (df.augment == 'none') & ~df[list(FLAG_COLS)].any(axis=1) & df.method.isna()
+    "Rows with no strategy: every family at its default (augment 'none', every flag False), no method."
+    base = df.method.isna()
+    for f in families():
+        if f.name in df: base &= df[f.name] == f.default
+    return base
 
 # %% ../nbs/40_analysis.ipynb #217f2760
 def run_scores(df:pd.DataFrame, metric_split:str='test', group:str='all', eps:float=1e-8, prepared:bool=False,
@@ -144,21 +155,14 @@ def run_scores(df:pd.DataFrame, metric_split:str='test', group:str='all', eps:fl
 
 # %% ../nbs/40_analysis.ipynb #0d2ee249
 def family_grid() -> list:
-    "The 112 strategy configurations of the hierarchy grid (HAM only with augmentation), as dicts of `STRATEGY_COLS`."
-    out = []
-    for aug in AUGMENT_TIERS:
-        for ham in ((False, True) if aug != 'none' else (False,)):
-            for hem in (False, True):
-                for bb in (False, True):
-                    for lr in (False, True):
-                        for ema in (False, True):
-                            out.append(dict(augment=aug, hem=hem, ham=ham, batch_balance=bb, loss_reweight=lr, ema=ema))
-    return out
+    "The strategy configurations of the factorial grid (112 for the paper's families; HAM only with augmentation), as dicts of `STRATEGY_COLS`."
+    return family_combinations()
 
 DEFAULT_EFFECTS = {'classical': 0.05, 'randaugment': 0.08, 'trivialaugment': 0.07, 'ham': 0.04, 'ema': 0.02, 'hem': -0.03,
                    'loss_reweight': {'rarest': 0.06, 'moderate': 0.01, 'frequent': -0.02},
                    'batch_balance': {'rarest': 0.03, 'moderate': 0.0, 'frequent': -0.01}}
-DEFAULT_BEST = dict(augment='trivialaugment', hem=False, ham=True, batch_balance=False, loss_reweight=True, ema=True)
+_PLANTED = dict(augment='trivialaugment', ham=True, loss_reweight=True, ema=True)
+DEFAULT_BEST = RegistryMap(lambda: {f.name: _PLANTED.get(f.name, f.default) for f in families()})   # every other family off
 
 # %% ../nbs/40_analysis.ipynb #8b213ba1
 def synthetic_results(datasets=('retinamnist', 'cifar10'), # Table 4 datasets (their classes and groups are used)
@@ -184,11 +188,11 @@ def synthetic_results(datasets=('retinamnist', 'cifar10'), # Table 4 datasets (t
         groups = class_groups(ds)
         for prof in profiles:
             for cfg in family_grid():
-                on = ([cfg['augment']] if cfg['augment'] != 'none' else []) + [f for f in FLAG_COLS if cfg[f]]
-                planted = bool(best) and all(cfg[k] == best[k] for k in STRATEGY_COLS)
+                on = [FAMILIES[k].token(v) for k, v in cfg.items() if v != FAMILIES[k].default]   # effects are keyed by token
+                planted = bool(best) and all(v == best.get(k, FAMILIES[k].default) for k, v in cfg.items())
                 mean = np.array([level[g] - drop[prof] * (g != 'frequent') + sum(eff(n, g) for n in on) + bonus * planted for g in groups])
                 for s in seeds:
-                    rc = RunConfig(ds, prof, seed=int(s), budget=budget, **cfg)
+                    rc = RunConfig(ds, prof, seed=int(s), budget=budget, **family_fields(cfg))
                     test = np.clip(mean + rng.normal(0, noise, len(groups)), 0.001, 0.999)
                     val = np.clip(mean + rng.normal(0, 2 * noise, len(groups)), 0.001, 0.999)
                     met = lambda f: dict(macro_f1=float(f.mean()), per_class_f1=[round(float(x), 6) for x in f],
@@ -268,8 +272,7 @@ def fig2(df:pd.DataFrame, metric_split:str='test', ax=None, **kw):
 # %% ../nbs/40_analysis.ipynb #e17f8138
 def components(row) -> list:
     "Display names of the strategy components that are on in a configuration (a row with `STRATEGY_COLS`)."
-    on = [COMPONENT_NAMES[row['augment']]] if row['augment'] != 'none' else []
-    return on + [COMPONENT_NAMES[f] for f in FLAG_COLS if row[f]]
+    return [f.shown(row[f.name]) for f in families() if f.name in row and row[f.name] != f.default]
 
 def fig3_data(df:pd.DataFrame, metric_split:str='test', **kw) -> pd.DataFrame:
     "NPS of each single-strategy configuration per dataset x profile, with its run count."
@@ -401,13 +404,13 @@ def format_table2(t2:pd.DataFrame) -> pd.DataFrame:
     return out
 
 # %% ../nbs/40_analysis.ipynb #71f75c4c
-ABLATE = ('ema', 'ham', 'hem', 'loss_reweight', 'batch_balance')
+ABLATE = FLAG_COLS   # the boolean families, in the families' order (augmentation: pass strategies=('augment', ...))
 
 def _without(cfg:dict, s:str) -> dict:
     "The configuration `cfg` with strategy `s` removed."
     out = dict(cfg)
-    if s == 'augment': out.update(augment='none', ham=False)
-    else: out[s] = False
+    out[s] = FAMILIES[s].default
+    while unmet := unmet_requirement(out): out[unmet[0].name] = unmet[0].default   # and what needs `s` (HAM needs augment)
     return out
 
 # %% ../nbs/40_analysis.ipynb #aef049c8
@@ -424,7 +427,7 @@ def table3(df:pd.DataFrame, metric_split:str='test', strategies=ABLATE, top_k:in
     rows = []
     for s in strategies:
         if s not in STRATEGY_COLS: raise ValueError(f"Unknown strategy {s!r}; ablate one of {list(STRATEGY_COLS)}.")
-        has = alls[alls.augment != 'none'] if s == 'augment' else alls[alls[s]]
+        has = alls[alls[s] != FAMILIES[s].default]
         rank = has.groupby('label').nps.mean().sort_values(ascending=False)
         srows = []
         for label in rank.index:

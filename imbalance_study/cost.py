@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 import numpy as np
-from .train import RunConfig, FAMILY_FIELDS
+from .train import RunConfig, families
 
 # %% auto #0
 __all__ = ['RUN_COST_PRIOR', 'BASE_RUN_S', 'cost_features', 'CostModel', 'lpt_order', 'makespan']
@@ -25,9 +25,9 @@ RUN_COST_PRIOR = {'augment=classical': 1.49, 'augment=randaugment': 1.34, 'augme
 BASE_RUN_S = {'tiny': 3., 'smoke': 66., 'gen_cpu': 7., 'paper': 8 * 3600.}
 
 def cost_features(c:RunConfig) -> list:
-    "The features of `c` that its cost depends on: augmentation tier, boolean families, method, dataset, bf16."
-    out = [f'augment={c.augment}'] if c.augment != 'none' else []
-    out += [f for f in FAMILY_FIELDS[1:] if getattr(c, f)]
+    "The features of `c` that its cost depends on: each family that is on ('augment=classical', 'hem'), method, dataset, bf16."
+    on = [(f, c.family(f.name)) for f in families() if c.family(f.name) != f.default]
+    out = [f.name if f.boolean else f'{f.name}={v}' for f, v in on]
     if c.method: out.append(f'method={c.method}')
     if c.dataset != 'retinamnist': out.append(f'dataset={c.dataset}')
     if c.resolved().precision == 'bf16': out.append('precision=bf16')

@@ -33,9 +33,10 @@ def template_path() -> Path:
 
 # %% ../nbs/32_executors.ipynb #db69c280
 def _params(config:dict, device, threads, data_root, plugins, result_path) -> dict:
-    p = {k: v for k, v in config.items() if k not in ('method_args', 'counts')}
+    p = {k: v for k, v in config.items() if k not in ('method_args', 'counts', 'families')}
     if config.get('counts') is not None: p['counts'] = json.dumps(list(config['counts']))   # papermill parameters stay flat
-    return dict(p, method_args=json.dumps(config.get('method_args') or {}), device=device, threads=threads,
+    return dict(p, method_args=json.dumps(config.get('method_args') or {}), families=json.dumps(config.get('families') or {}),
+                device=device, threads=threads,
                 run_key=RunConfig(**config).key(),   # the notebook checks it built this very config
                 data_root=None if data_root is None else str(data_root), plugins=json.dumps(list(plugins)), result_path=str(result_path))
 

@@ -11,14 +11,15 @@ import numpy as np
 from .core import get_budget, data_root
 from .data import STUDY_DATASETS, OWN_KINDS, dataset_info, source_of
 from .profiles import PROFILE_NAMES
-from .train import RunConfig, STRATEGIES, AUGMENT_TIERS, FAMILY_FIELDS
+from .train import (RunConfig, STRATEGIES, AUGMENT_TIERS, FAMILY_FIELDS, FAMILIES, families, family_fields,
+                                   family_combinations, single_combinations, unmet_requirement, RegistryView)
 
 # %% auto #0
 __all__ = ['BOOL_FAMILIES', 'SINGLE_STRATEGIES', 'STRATEGY_SETS', 'parse_strategy', 'full_strategies', 'select_strategies',
            'missing_strategies', 'check_seeds', 'grid_configs', 'check_data']
 
 # %% ../nbs/30_grid.ipynb #a8f8724f
-BOOL_FAMILIES = FAMILY_FIELDS[1:]   # hem, ham, batch_balance, loss_reweight, ema
+BOOL_FAMILIES = RegistryView(lambda: tuple(f.name for f in families() if f.boolean))   # hem, ham, batch_balance, loss_reweight, ema
 
 def _parse_args(s:str) -> dict:
     out = {}
@@ -29,46 +30,49 @@ def _parse_args(s:str) -> dict:
         except (ValueError, SyntaxError): out[k] = v
     return out
 
+def _tokens() -> dict:
+    "Label token -> (family, value), over every on value of every registered family."
+    return {f.token(v): (f, v) for f in families() for v in f.values[1:]}
+
+def _unknown(tok:str, label:str) -> ValueError:
+    methods = sorted(k for k in STRATEGIES if k not in FAMILIES)
+    return ValueError(f"Unknown strategy {tok!r} in {label!r}. Valid: 'baseline', the families' tokens {list(_tokens())} joined by '+', "
+                      f"the sets 'full' and 'single', or a registered method {methods}.")
+
+# %% ../nbs/30_grid.ipynb #fd5b7097
 def parse_strategy(label:str) -> dict:
-    "`RunConfig` fields (`augment`, the boolean families, `method`, `method_args`) of a label such as `'classical+hem+ema'`."
-    fields = dict(augment='none', **{f: False for f in BOOL_FAMILIES}, method=None, method_args={})
+    "`RunConfig` fields (the families' fields or `families`, `method`, `method_args`) of a label such as `'classical+hem+ema'`."
+    values, method, method_args, tokens = {f.name: f.default for f in families()}, None, {}, _tokens()
     label = label.strip()
-    if label == 'baseline': return fields
-    tokens = re.findall(r'[^+(]+(?:\([^)]*\))?', label)   # split on '+' outside parentheses
-    if not label or '+'.join(tokens) != label:
+    if label == 'baseline': return dict(family_fields(values), method=None, method_args={})
+    toks = re.findall(r'[^+(]+(?:\([^)]*\))?', label)   # split on '+' outside parentheses
+    if not label or '+'.join(toks) != label:
         raise ValueError(f"Cannot read strategy label {label!r}: expected tokens joined by '+', e.g. 'classical+hem+ema'.")
-    for tok in tokens:
+    for tok in toks:
         name, _, args = tok.partition('(')
-        if tok in AUGMENT_TIERS[1:]:
-            if fields['augment'] != 'none': raise ValueError(f"Strategy {label!r} names two augmentation tiers ({fields['augment']!r} and {tok!r}).")
-            fields['augment'] = tok
-        elif tok in BOOL_FAMILIES:
-            if fields[tok]: raise ValueError(f"Strategy {label!r} names {tok!r} twice.")
-            fields[tok] = True
-        elif name in STRATEGIES and name not in FAMILY_FIELDS:
-            if fields['method']: raise ValueError(f"Strategy {label!r} names two methods ({fields['method']!r} and {name!r}); a run has at most one.")
-            fields['method'], fields['method_args'] = name, _parse_args(args.rstrip(')'))
-        else:
-            methods = sorted(k for k in STRATEGIES if k not in FAMILY_FIELDS)
-            raise ValueError(f"Unknown strategy {tok!r} in {label!r}. Valid: 'baseline', the augmentation tiers "
-                             f"{list(AUGMENT_TIERS[1:])}, the families {list(BOOL_FAMILIES)} joined by '+', "
-                             f"the sets 'full' and 'single', or a registered method {methods}.")
-    if fields['ham'] and fields['augment'] == 'none':
-        raise ValueError(f"Strategy {label!r}: 'ham' needs an augmentation tier (hard adversarial mining chooses among "
-                         f"augmented variants), e.g. 'trivialaugment+ham'.")
-    return fields
+        if tok in tokens:
+            f, v = tokens[tok]
+            if values[f.name] == v: raise ValueError(f"Strategy {label!r} names {tok!r} twice.")
+            if values[f.name] != f.default:
+                raise ValueError(f"Strategy {label!r} names two {f.name} {f.values_name} ({f.token(values[f.name])!r} and {tok!r}).")
+            values[f.name] = v
+        elif name in STRATEGIES and name not in FAMILIES:
+            if method: raise ValueError(f"Strategy {label!r} names two methods ({method!r} and {name!r}); a run has at most one.")
+            method, method_args = name, _parse_args(args.rstrip(')'))
+        else: raise _unknown(tok, label)
+    if unmet := unmet_requirement(values):
+        f, v, r = unmet
+        example = RunConfig(**family_fields({r.family: r.pair, f.name: v})).label()
+        raise ValueError(f"Strategy {label!r}: {f.token(v)!r} needs {r.needs} ({r.why}), e.g. {example!r}.")
+    return dict(family_fields(values), method=method, method_args=method_args)
 
 # %% ../nbs/30_grid.ipynb #b733a0c3
 def full_strategies() -> list:
-    "The 112 labels of the factorial design, in a fixed order (augmentation outermost)."
-    out = []
-    for aug, hem, ham, bb, lr, ema in itertools.product(AUGMENT_TIERS, *[(False, True)] * 5):
-        if ham and aug == 'none': continue
-        out.append(RunConfig(augment=aug, hem=hem, ham=ham, batch_balance=bb, loss_reweight=lr, ema=ema).label())
-    return out
+    "The labels of the factorial design over the registered families (112 for the paper's), first family outermost."
+    return [RunConfig(**family_fields(c)).label() for c in family_combinations()]
 
-SINGLE_STRATEGIES = ('baseline', 'classical', 'randaugment', 'trivialaugment', 'hem', 'trivialaugment+ham',
-                     'batch_balance', 'loss_reweight', 'ema')
+# the baseline, then each family's each value alone (HAM with TrivialAugment): read from the registry at every use
+SINGLE_STRATEGIES = RegistryView(lambda: tuple(RunConfig(**family_fields(c)).label() for c in single_combinations()))
 STRATEGY_SETS = {'full': full_strategies, 'single': lambda: list(SINGLE_STRATEGIES)}
 
 def select_strategies(spec) -> list:

@@ -12,6 +12,7 @@ import pandas as pd
 import imbalance_study
 from .core import check_output_file
 from .analysis import (read_results_csv, write_results_csv, synthetic_results, RESULT_COLUMNS, SPLITS, FINISHED)
+from .train import families
 
 # %% auto #0
 __all__ = ['TEMPLATE', 'SQLITE_LOADER', 'SQLITE_SUFFIXES', 'DEMO_NOTE', 'resolve_loader', 'read_results', 'notebook_html',
@@ -96,7 +97,7 @@ def render_report(results, # a results DataFrame, CSV path or SQLite path (see `
                   out_notebook=None, # also keep the executed notebook here
                   site_page:bool=False, # make `out_notebook` a page of the documentation site
                   timeout:int=600, # seconds per cell
-                  **params) -> Path: # more template parameters (`table1_k`, `table2_top_k`, `table3_top_k`)
+                  **params) -> Path: # more template parameters (`table1_k`, `table2_top_k`, `table3_top_k`, `include_methods`)
     "Run the report template on `results` with papermill and write one self-contained HTML file."
     import papermill as pm, nbformat
     if metric_split not in SPLITS: raise ValueError(f"metric_split must be one of {list(SPLITS)}, got {metric_split!r}.")
@@ -117,7 +118,7 @@ def render_report(results, # a results DataFrame, CSV path or SQLite path (see `
         nb_path = Path(out_notebook) if out_notebook else Path(tmp) / 'report.ipynb'
         nb_path.parent.mkdir(parents=True, exist_ok=True)
         pars = {**dict(results_csv=str(csv), source=name, metric_split=metric_split, title=title, note=note, budget=budget,
-                       show_title=True), **params}
+                       show_title=True, plugin_families=[f.spec() for f in families() if not f.builtin]), **params}
         with _kernel_env():
             pm.execute_notebook(str(TEMPLATE), str(nb_path), parameters=pars, kernel_name='python3', progress_bar=False,
                                 execution_timeout=timeout, cwd=tmp, log_output=False,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd, psutil
 from .core import check_output_file
 from .extras import require
-from .train import RunConfig
+from .train import RunConfig, families
 from .models import DEFAULT_ARCH
 
 # %% auto #0
@@ -23,9 +23,10 @@ __all__ = ['SCHEMA_VERSION', 'STATUSES', 'CONFIG_COLUMNS', 'RESULT_COLUMNS', 'EX
 # %% ../nbs/31_store.ipynb #f6801a58
 SCHEMA_VERSION = 2   # 2: the `precision` column
 STATUSES = ('pending', 'running', 'done', 'failed')
-CONFIG_COLUMNS = ('dataset', 'profile', 'augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema', 'method',
-                  'method_args', 'seed', 'budget', 'width', 'profile_seed', 'precision')
-_BOOL = ('hem', 'ham', 'batch_balance', 'loss_reweight', 'ema')
+_BUILTIN = tuple(f for f in families() if f.builtin)   # the built-in families: a column each (plugin families: in `config`)
+CONFIG_COLUMNS = ('dataset', 'profile', *(f.name for f in _BUILTIN), 'method', 'method_args', 'seed', 'budget', 'width',
+                  'profile_seed', 'precision')
+_BOOL = tuple(f.name for f in _BUILTIN if f.boolean)
 _JSON = ('config', 'method_args', 'metrics', 'test_per_class_f1', 'val_per_class_f1', 'test_group_f1', 'val_group_f1',
          'history', 'info', 'versions')
 
@@ -35,8 +36,9 @@ CREATE TABLE IF NOT EXISTS runs (
   status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
   config TEXT NOT NULL,                 -- canonical config, JSON
   label TEXT NOT NULL,                  -- RunConfig.label(), e.g. 'classical+hem+ema'
-  dataset TEXT, profile TEXT, augment TEXT, hem INTEGER, ham INTEGER, batch_balance INTEGER, loss_reweight INTEGER,
-  ema INTEGER, method TEXT, method_args TEXT, seed INTEGER, budget TEXT, width INTEGER, profile_seed INTEGER,
+  dataset TEXT, profile TEXT,
+  @FAMILIES@,                           -- the built-in families (train.FAMILIES), booleans as 0/1
+  method TEXT, method_args TEXT, seed INTEGER, budget TEXT, width INTEGER, profile_seed INTEGER,
   precision TEXT,                       -- what the run trains in: 'fp32' or 'bf16' (the config's, 'auto' resolved)
   metrics TEXT,                         -- {"val": {...}, "test": {...}} of the selected checkpoint, JSON
   test_macro_f1 REAL, val_macro_f1 REAL, test_accuracy REAL, test_balanced_accuracy REAL,
@@ -55,6 +57,7 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 CREATE INDEX IF NOT EXISTS runs_cell ON runs(dataset, profile, label);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
 """
+_DDL = _DDL.replace('@FAMILIES@', ', '.join(f"{f.name} {'INTEGER' if f.boolean else 'TEXT'}" for f in _BUILTIN))
 
 # %% ../nbs/31_store.ipynb #370d0f52
 def _schema_version(con:sqlite3.Connection, path) -> int:
@@ -220,7 +223,7 @@ class ResultsStore:
         return None if r is None else _dec(dict(r))
 
     def rows(self, status=None, keys=None) -> list:
-        "Rows (JSON decoded), optionally only those with `status` (a name or a list) and/or among `keys`."
+        "Rows (JSON decoded, plugin families' values added), optionally only those with `status` (a name or a list) and/or among `keys`."
         q, args = 'SELECT * FROM runs', []
         cond = []
         if status is not None:
@@ -230,6 +233,8 @@ class ResultsStore:
         out = [_dec(dict(r)) for r in self.con.execute(q + ' ORDER BY rowid', args)]
         if getattr(self, '_legacy', False):   # a schema-1 store read without migrating it
             for r in out: r['precision'] = 'fp32'; r['config'] = dict(r['config'], precision='fp32')
+        plugins = [f for f in families() if not f.builtin]   # a value per registered plugin family, from the config
+        for r in out: r.update({f.name: (r['config'].get('families') or {}).get(f.name, f.default) for f in plugins})
         if keys is not None: keys = set(keys); out = [r for r in out if r['key'] in keys]
         return out
 
@@ -320,8 +325,7 @@ class ResultsStore:
         return path
 
 # %% ../nbs/31_store.ipynb #e1b7b35d
-RESULT_COLUMNS = ('key', 'dataset', 'profile', 'augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema', 'method',
-                  'seed', 'budget', 'label', 'test_macro_f1', 'val_macro_f1', 'test_accuracy', 'test_balanced_accuracy',
+RESULT_COLUMNS = ('key', 'dataset', 'profile', *(f.name for f in _BUILTIN), 'method', 'seed', 'budget', 'label', 'test_macro_f1', 'val_macro_f1', 'test_accuracy', 'test_balanced_accuracy',
                   'test_per_class_f1', 'val_per_class_f1', 'test_group_f1', 'val_group_f1', 'samples_seen', 'wall_time_s',
                   'status')
 EXTRA_RESULT_COLUMNS = ('method_args', 'width', 'profile_seed', 'precision', 'selected', 'best_samples', 'train_time_s', 'code_version',
@@ -339,8 +343,10 @@ def load_results(db, # a ResultsStore or the path of its .sqlite file
     cols = list(RESULT_COLUMNS) + list(EXTRA_RESULT_COLUMNS)
     derived = lambda r: dict(val_auc=((r.get('metrics') or {}).get('val') or {}).get('auc'), test_auc=((r.get('metrics') or {}).get('test') or {}).get('auc'),
                              arch=(r.get('config') or {}).get('arch', DEFAULT_ARCH), size=(r.get('config') or {}).get('size'))
+    plugins = [f for f in families() if not f.builtin]   # a column per registered plugin family (see `ResultsStore.rows`)
+    cols += [f.name for f in plugins]
     df = pd.DataFrame([{**{c: r.get(c) for c in cols}, **derived(r)} for r in rows], columns=cols + list(DERIVED_RESULT_COLUMNS))
-    for c in _BOOL: df[c] = df[c].astype(bool)
+    for c in (*_BOOL, *(f.name for f in plugins if f.boolean)): df[c] = df[c].astype(bool)
     for c in ('seed', 'samples_seen'): df[c] = df[c].astype('Int64')
     if store is not db: store.close()
     return df

@@ -6,7 +6,8 @@ Docs: https://imbalance-study.github.io/imbalance_study/train.html.md"""
 
 # %% ../nbs/08_train.ipynb #c22a14ef
 from __future__ import annotations
-import copy, math, time, json, hashlib
+import copy, math, time, json, hashlib, itertools
+from collections.abc import Sequence, Mapping
 from contextlib import nullcontext, contextmanager
 from dataclasses import dataclass, field, asdict, replace
 from functools import partial
@@ -27,11 +28,12 @@ from .metrics import classification_metrics, auc_metrics
 from .losses import WeightedCrossEntropy
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'FEATURE_STRATEGIES', 'AUGMENT_TIERS', 'MAX_SEED', 'FAMILY_FIELDS', 'OPTIONAL_FIELDS', 'ShuffleSampler',
+__all__ = ['STRATEGIES', 'FAMILIES', 'FAMILY_FIELDS', 'MAX_SEED', 'OPTIONAL_FIELDS', 'AUGMENT_TIERS', 'ShuffleSampler',
            'TensorLoader', 'predict', 'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainRecord',
-           'TrainPlan', 'Strategy', 'register_strategy', 'needs_features', 'temporary_strategy', 'RunConfig',
-           'DeviceFastPath', 'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan',
-           'apply_strategies', 'run']
+           'TrainPlan', 'Strategy', 'register_strategy', 'needs_features', 'temporary_strategy', 'Requires', 'Family',
+           'families', 'register_family', 'temporary_family', 'RegistryView', 'RegistryMap', 'unmet_requirement',
+           'family_combinations', 'single_combinations', 'family_fields', 'RunConfig', 'DeviceFastPath',
+           'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -196,20 +198,23 @@ class Strategy:
     order:int
     doc:str = ''
     args:tuple|None = None   # the valid `method_args` keys of a method (None: the method checks its own)
-    needs_features:bool = False  # the strategy builds on the model's `encode` / `head` / `feature_dim` (see `models.register_arch`)
+    needs_features:object = False  # True, or `f(method_args) -> bool`: builds on the model's `encode` / `head` / `feature_dim`
 
 STRATEGIES = {}
-FEATURE_STRATEGIES = ('aduni', 'lct')   # methods that build on `encode`/`head` (LCT only with its FiLM, the default)
 
-def register_strategy(name:str, apply, order:int, doc:str='', args=None, needs_features:bool=False):
-    "Register `apply(plan, value)` for the `RunConfig` field (or `method`) called `name`; `args`: its valid `method_args` keys."
+def register_strategy(name:str, apply, order:int, doc:str='', args=None,
+                      needs_features=False): # True, or a function of the method's args (LCT: `lambda args: args.get('film', True)`)
+    "Register `apply(plan, value)` for the strategy family (or `method`) called `name`; `args`: its valid `method_args` keys."
+    if not (isinstance(needs_features, bool) or callable(needs_features)):
+        raise ValueError(f"needs_features of strategy {name!r} must be True, False or a function of the method's args, got {needs_features!r}.")
     STRATEGIES[name] = Strategy(name, apply, order, doc, None if args is None else tuple(sorted(args)), needs_features)
     return apply
 
 def needs_features(name:str, args=None) -> bool:
     "Whether strategy `name` (with `method_args` `args`) needs a model with `encode`, `head` and `feature_dim`."
-    if name == 'lct' and not (args or {}).get('film', True): return False
-    return name in FEATURE_STRATEGIES or (name in STRATEGIES and STRATEGIES[name].needs_features)
+    s = STRATEGIES.get(name)
+    if s is None: return False
+    return bool(s.needs_features(dict(args or {})) if callable(s.needs_features) else s.needs_features)
 
 @contextmanager
 def temporary_strategy(name:str, apply=None, order:int=50, **kw):
@@ -222,18 +227,169 @@ def temporary_strategy(name:str, apply=None, order:int=50, **kw):
         if saved is None: STRATEGIES.pop(name, None)
         else: STRATEGIES[name] = saved
 
+# %% ../nbs/08_train.ipynb #e2114680
+@dataclass(frozen=True)
+class Requires:
+    "A family's constraint: while it is on, family `family` must be on too (not at its default)."
+    family:str   # the family it needs on
+    needs:str    # what it needs, in words ('an augmentation tier')
+    why:str      # why, for the error message
+    pair:object  # the value of `family` that the single-strategy set pairs it with ('trivialaugment')
+
+# %% ../nbs/08_train.ipynb #270aa0e8
+@dataclass(frozen=True)
+class Family:
+    "A strategy family: its values (the first is off, the default), how labels and tables name them, and its constraints."
+    name:str
+    values:tuple = (False, True)
+    display:object = None       # the name tables show: a str (boolean family), or {value: str}
+    doc:str = ''
+    order:int = 100             # position in labels, the grid's enumeration and the tables
+    requires:tuple = ()         # `Requires` constraints
+    tokens:dict|None = None     # {value: label token}; default: the name (boolean) or 'name=value'
+    values_name:str = 'values'  # what messages call the values ('tiers')
+    builtin:bool = False        # a typed `RunConfig` field of its own; plugin families are set in `RunConfig.families`
+    @property
+    def default(self): return self.values[0]
+    @property
+    def boolean(self) -> bool: return self.values == (False, True)
+    def token(self, value) -> str:
+        "The label token of an on value: 'hem', 'classical', 'smoothing=0.1'."
+        if self.tokens: return self.tokens[value]
+        return self.name if self.boolean else f'{self.name}={value}'
+    def shown(self, value) -> str:
+        "The display name of an on value in tables and figures: 'HEM', 'RandAug'."
+        if isinstance(self.display, dict): return self.display.get(value, self.token(value))
+        if self.display: return self.display if self.boolean else f'{self.display} {value}'
+        return self.token(value)
+    def check(self, value):
+        "Raise a `ValueError` unless `value` is one of the family's values (a boolean family's: True or False, not 1)."
+        if self.boolean:
+            if not isinstance(value, bool): raise ValueError(f"{self.name} must be True or False, got {value!r}.")
+        elif isinstance(value, bool) or value not in self.values:
+            raise ValueError(f"Unknown {self.name} {value!r}; valid {self.values_name} are {list(self.values)}.")
+    def spec(self) -> dict:
+        "The declaration as JSON-able data: `register_family(**spec)` declares it again (e.g. in a report's kernel)."
+        pairs = lambda d: [[k, v] for k, v in d.items()] if isinstance(d, dict) else d
+        return dict(name=self.name, values=list(self.values), display=pairs(self.display), doc=self.doc, order=self.order,
+                    requires=[asdict(r) for r in self.requires], tokens=pairs(self.tokens), values_name=self.values_name)
+
+# %% ../nbs/08_train.ipynb #42afaff4
+FAMILIES = {}
+
+def families() -> list:
+    "The registered families in their order (ties: in the order they were registered)."
+    return sorted(FAMILIES.values(), key=lambda f: f.order)
+
+def _check_family(f:Family):
+    "The declaration's own consistency, and its fit with the families registered before it."
+    if len(f.values) < 2 or len({repr(v) for v in f.values}) != len(f.values):
+        raise ValueError(f"Family {f.name!r} needs at least two distinct values (the first is off), got {list(f.values)}.")
+    if any(isinstance(v, bool) for v in f.values) and not f.boolean:
+        raise ValueError(f"A boolean family's values are (False, True); family {f.name!r} has {list(f.values)}.")
+    if not all(isinstance(v, (bool, int, float, str)) for v in f.values):
+        raise ValueError(f"Family {f.name!r}: values must be bools, numbers or strings (they are stored as JSON), got {list(f.values)}.")
+    for r in f.requires:
+        if r.family not in FAMILIES or r.family == f.name:
+            raise ValueError(f"Family {f.name!r} requires {r.family!r}, which is not a registered family: register it first. Registered: {list(FAMILIES)}.")
+        if r.pair not in FAMILIES[r.family].values[1:]: raise ValueError(f"Family {f.name!r}: pair {r.pair!r} is not an on value of {r.family!r}.")
+    fld = RunConfig.__dataclass_fields__.get(f.name)
+    if f.builtin and (fld is None or fld.default != f.default):
+        raise ValueError(f"Built-in family {f.name!r} needs a RunConfig field of that name with default {f.default!r}.")
+    if not f.builtin and fld is not None: raise ValueError(f"{f.name!r} is a RunConfig field; a plugin family needs a name of its own.")
+    taken = {g.token(v) for g in FAMILIES.values() if g.name != f.name for v in g.values[1:]} | {'baseline'}
+    if clash := sorted(taken & {f.token(v) for v in f.values[1:]}): raise ValueError(f"Family {f.name!r}: label tokens {clash} are taken.")
+
+# %% ../nbs/08_train.ipynb #1d5ec4e0
+def register_family(name:str, values=(False, True), display=None, doc:str='', order:int|None=None, requires=(),
+                    tokens=None, values_name:str='values', builtin:bool=False) -> Family:
+    "Declare strategy family `name` (see `Family`); its strategy is registered with `register_strategy(name, apply, order)`."
+    if not isinstance(name, str) or not name.isidentifier(): raise ValueError(f"A family's name must be an identifier, got {name!r}.")
+    if order is None: order = max((g.order for g in FAMILIES.values() if g.name != name), default=0) + 10
+    as_dict = lambda d: dict(map(tuple, d)) if isinstance(d, (list, tuple)) else d   # `spec()` writes dicts as pairs
+    f = Family(name, tuple(values), as_dict(display), doc, order, tuple(r if isinstance(r, Requires) else Requires(**r) for r in requires),
+               as_dict(tokens), values_name, builtin)
+    _check_family(f)
+    FAMILIES[name] = f
+    return f
+
+@contextmanager
+def temporary_family(name:str, apply=None, # the family's strategy `apply(plan, value)`, registered for the block too
+                     apply_order:int=50, # its order among the strategies (see `register_strategy`)
+                     **kw): # the declaration (see `register_family`)
+    "Declare family `name` (and its strategy) for the block only; both registries are restored after."
+    saved = FAMILIES.get(name), STRATEGIES.get(name)
+    try:
+        f = register_family(name, **kw)
+        if apply is not None: register_strategy(name, apply, apply_order, doc=kw.get('doc', ''))
+        yield f
+    finally:
+        for reg, old in zip((FAMILIES, STRATEGIES), saved):
+            if old is None: reg.pop(name, None)
+            else: reg[name] = old
+
+# %% ../nbs/08_train.ipynb #25ae6b36
+class RegistryView(Sequence):
+    "A tuple read from the registries at every use, so that a name derived from them stays right after a plugin registers."
+    def __init__(self, fn): self._fn = fn
+    def __getitem__(self, i): return self._fn()[i]
+    def __len__(self): return len(self._fn())
+    def __iter__(self): return iter(self._fn())
+    def __contains__(self, x): return x in self._fn()
+    def __eq__(self, o): return tuple(self) == tuple(o) if isinstance(o, (tuple, list, RegistryView)) else NotImplemented
+    def __add__(self, o): return tuple(self) + tuple(o)
+    def __radd__(self, o): return tuple(o) + tuple(self)
+    def __repr__(self): return repr(self._fn())
+    __hash__ = None
+
+class RegistryMap(Mapping):
+    "A dict read from the registries at every use (see `RegistryView`)."
+    def __init__(self, fn): self._fn = fn
+    def __getitem__(self, k): return self._fn()[k]
+    def __len__(self): return len(self._fn())
+    def __iter__(self): return iter(self._fn())
+    def __repr__(self): return repr(self._fn())
+
+FAMILY_FIELDS = RegistryView(lambda: tuple(f.name for f in families()))   # every family, in order
+
+# %% ../nbs/08_train.ipynb #69274fc6
+def unmet_requirement(values:dict):
+    "The first `(family, value, Requires)` of {family: value} whose constraint is not met, or None."
+    get = lambda n: values.get(n, FAMILIES[n].default)
+    for f in families():
+        if get(f.name) != f.default:
+            for r in f.requires:
+                if get(r.family) == FAMILIES[r.family].default: return f, get(f.name), r
+    return None
+
+def family_combinations() -> list:
+    "Every combination of the families' values the constraints allow, as {family: value}: the factorial grid (first family outermost)."
+    fs = families()
+    combos = (dict(zip([f.name for f in fs], vs)) for vs in itertools.product(*[f.values for f in fs]))
+    return [c for c in combos if unmet_requirement(c) is None]
+
+def single_combinations() -> list:
+    "The baseline, then each family's each on value alone (with what its constraints need: HAM with `pair`)."
+    off = {f.name: f.default for f in families()}
+    return [off] + [{**off, **{r.family: r.pair for r in f.requires}, f.name: v} for f in families() for v in f.values[1:]]
+
+def family_fields(values:dict) -> dict:
+    "`RunConfig` keyword arguments of {family: value}: built-ins as their fields, plugin families in `families` (off ones left out)."
+    unknown = [k for k in values if k not in FAMILIES]
+    if unknown: raise ValueError(f"Unknown families {unknown}; registered families are {list(FAMILY_FIELDS)}.")
+    plug = {k: v for k, v in values.items() if not FAMILIES[k].builtin and v != FAMILIES[k].default}
+    return {**{k: v for k, v in values.items() if FAMILIES[k].builtin}, **({'families': plug} if plug else {})}
+
 # %% ../nbs/08_train.ipynb #89cedd63
-AUGMENT_TIERS = ('none', 'classical', 'randaugment', 'trivialaugment')
 MAX_SEED = 2**31 - 1   # seeds (and profile seeds) fit torch, NumPy and SQLite alike
 
 def _check_int(name:str, v, lo:int, hi:int|None=None):
     "Raise a `ValueError` unless `v` is an int (not a bool) in [lo, hi]."
     if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
         raise ValueError(f"{name} must be an integer in [{lo}, {'inf' if hi is None else hi}], got {v!r}.")
-FAMILY_FIELDS = ('augment', 'hem', 'ham', 'batch_balance', 'loss_reweight', 'ema')
 # Fields added after the first stores were written: at these values they are left out of `canonical()` (and so of the
 # key), so that every earlier run keeps its key.
-OPTIONAL_FIELDS = dict(arch=DEFAULT_ARCH, size=None, counts=None, imbalance_ratio=None)
+OPTIONAL_FIELDS = dict(arch=DEFAULT_ARCH, size=None, counts=None, imbalance_ratio=None, families={})
 
 @dataclass
 class RunConfig:
@@ -257,6 +413,33 @@ class RunConfig:
     size:int|None = None             # image size: MedMNIST+ 28, 64, 128, 224 (None: the dataset's own); own data: resize
     counts:tuple|None = None         # profile 'custom': train images per class
     imbalance_ratio:float|None = None # profile 'long_tail' by rule: n_i = n_max * r^(-i/(C-1)) (any dataset)
+    families:dict = field(default_factory=dict) # plugin families' values {name: value} (see `register_family`)
+
+# %% ../nbs/08_train.ipynb #6a0017b7
+register_family('augment', ('none', 'classical', 'randaugment', 'trivialaugment'), order=10, builtin=True, values_name='tiers',
+                display={'classical': 'Classical', 'randaugment': 'RandAug', 'trivialaugment': 'TrivAug'},
+                tokens={t: t for t in ('classical', 'randaugment', 'trivialaugment')},   # labels name the tier alone
+                doc="augmentation: normalise only, classical (rotation, flips, jitter), RandAugment (N=2, M=9), TrivialAugment")
+register_family('hem', display='HEM', order=20, builtin=True, doc="online hard example mining: batches drawn by loss-EMA score")
+register_family('ham', display='HAM', order=30, builtin=True, doc="hard adversarial mining: K = 4 augmented variants, highest loss kept",
+                requires=[Requires('augment', 'an augmentation tier', 'hard adversarial mining chooses among augmented variants',
+                                   pair='trivialaugment')])
+register_family('batch_balance', display='Batch Balance', order=40, builtin=True, doc="class-balanced batches")
+register_family('loss_reweight', display='Loss Reweighting', order=50, builtin=True, doc="inverse-frequency class weights")
+register_family('ema', display='EMA', order=60, builtin=True, doc="EMA teacher, 0.99 per step")
+AUGMENT_TIERS = FAMILIES['augment'].values
+
+@patch
+def family(self:RunConfig, name:str):
+    "The value of family `name`: its field (built-ins), else its entry in `families`, else its default."
+    if name not in FAMILIES: raise ValueError(f"Unknown family {name!r}; registered families are {list(FAMILY_FIELDS)}.")
+    f = FAMILIES[name]
+    return getattr(self, name) if f.builtin else self.families.get(name, f.default)
+
+@patch
+def family_values(self:RunConfig) -> dict:
+    "Every registered family's value in this config, in the families' order."
+    return {f.name: self.family(f.name) for f in families()}
 
 # %% ../nbs/08_train.ipynb #befa18e5
 def _validate_data(c:RunConfig, info:DatasetInfo):
@@ -275,6 +458,19 @@ def _validate_data(c:RunConfig, info:DatasetInfo):
         raise ValueError(f"Dataset {c.dataset!r} has no Table 4 {c.profile!r} profile (Table 4 covers {sorted(PROFILES)}): give "
                          f"imbalance_ratio= with profile 'long_tail', or counts= with profile 'custom'.")
 
+def _validate_families(c:RunConfig):
+    "Each family's value, the names in `families` (registered plugin families only), and the families' constraints."
+    if not isinstance(c.families, dict): raise ValueError(f"families must be a dict {{family: value}}, got {c.families!r}.")
+    for k in c.families:
+        if k in FAMILIES and FAMILIES[k].builtin: raise ValueError(f"{k} is a RunConfig field: set {k}=..., not families={{{k!r}: ...}}.")
+        if k not in FAMILIES:
+            raise ValueError(f"Unknown family {k!r} in families; registered plugin families are "
+                             f"{[f.name for f in families() if not f.builtin]} (see register_family).")
+    for f in families(): f.check(c.family(f.name))
+    if unmet := unmet_requirement(c.family_values()):
+        f, v, r = unmet
+        raise ValueError(f"{f.name}={v!r} needs {r.needs}: {r.why}. Set {r.family} to one of {list(FAMILIES[r.family].values[1:])}.")
+
 def _validate_arch(c:RunConfig):
     "`c.arch` exists, and supports the strategies that build on the model's features."
     arch = check_arch(c.arch)
@@ -292,14 +488,9 @@ def validate(self:RunConfig, root=None, # data root holding registered datasets 
     "Raise a `ValueError` naming the bad field and the valid values."
     if info is None: info = dataset_info(self.dataset, self.size, root)
     _validate_data(self, info)
-    if self.augment not in AUGMENT_TIERS: raise ValueError(f"Unknown augment {self.augment!r}; valid tiers are {list(AUGMENT_TIERS)}.")
-    for f in FAMILY_FIELDS[1:]:
-        if not isinstance(getattr(self, f), bool): raise ValueError(f"{f} must be True or False, got {getattr(self, f)!r}.")
-    if self.ham and self.augment == 'none':
-        raise ValueError("ham=True needs augmentation: hard adversarial mining chooses among augmented variants. "
-                         f"Set augment to one of {list(AUGMENT_TIERS[1:])}.")
-    if self.method is not None and self.method not in STRATEGIES:
-        methods = sorted(k for k in STRATEGIES if k not in FAMILY_FIELDS)
+    _validate_families(self)
+    if self.method is not None and (self.method not in STRATEGIES or self.method in FAMILIES):
+        methods = sorted(k for k in STRATEGIES if k not in FAMILIES)
         raise ValueError(f"Unknown method {self.method!r}; registered methods are {methods} (import imbalance_study to register them all).")
     if self.method is None and self.method_args:
         raise ValueError(f"method_args {self.method_args!r} given without a method: set method, or leave method_args empty.")
@@ -321,8 +512,9 @@ def resolved(self:RunConfig, device=None) -> RunConfig:
 
 @patch
 def strategies(self:RunConfig) -> dict:
-    "The strategy fields that are on, with their values."
-    on = {f: getattr(self, f) for f in FAMILY_FIELDS if getattr(self, f) not in (False, 'none')}
+    "The strategy families that are on, with their values (plugin families too), then the method and its args."
+    on = {k: v for k, v in self.family_values().items() if v != FAMILIES[k].default}
+    on.update({k: v for k, v in self.families.items() if k not in FAMILIES})   # unregistered: `apply_strategies` names them
     if self.method: on[self.method] = self.method_args
     return on
 
@@ -333,12 +525,13 @@ def _native_size(dataset) -> int|None:
 
 @patch
 def canonical(self:RunConfig) -> dict:
-    "The config as a plain dict with sorted keys: `precision='auto'` resolved, a width equal to the budget's as None, optional fields at their defaults left out."
+    "The config as a plain dict with sorted keys: `precision='auto'` resolved, a width equal to the budget's as None, optional fields (plugin families too) at their defaults left out."
     d = asdict(self.resolved())
     if d['width'] is not None and d['budget'] in BUDGETS and d['width'] == BUDGETS[d['budget']].width: d['width'] = None
     if d['size'] is not None and d['size'] == _native_size(d['dataset']): d['size'] = None
     if d['imbalance_ratio'] is not None: d['imbalance_ratio'] = float(d['imbalance_ratio'])   # 10 and 10.0: one run
     if d['counts'] is not None: d['counts'] = [int(n) for n in d['counts']]
+    d['families'] = {k: v for k, v in sorted(d['families'].items()) if not (k in FAMILIES and v == FAMILIES[k].default)}
     for k, default in OPTIONAL_FIELDS.items():
         if d[k] == default: del d[k]
     return json.loads(json.dumps(d, sort_keys=True))
@@ -353,8 +546,9 @@ def key(self:RunConfig) -> str:
 @patch
 def label(self:RunConfig) -> str:
     "A short human-readable name of the strategies that are on."
-    parts = [self.augment] if self.augment != 'none' else []
-    parts += [f for f in FAMILY_FIELDS[1:] if getattr(self, f)]
+    on = self.strategies()
+    on.pop(self.method, None)
+    parts = [FAMILIES[k].token(v) if k in FAMILIES else (k if v is True else f'{k}={v}') for k, v in on.items()]
     if self.method: parts.append(self.method + (f"({','.join(f'{k}={v}' for k, v in sorted(self.method_args.items()))})" if self.method_args else ''))
     return '+'.join(parts) or 'baseline'
 

@@ -21,7 +21,7 @@ def test_record_fields(retina):
 
 @pytest.mark.parametrize('bad,msg', [
     (dict(dataset='imagenet'), 'Unknown dataset'), (dict(profile='tail'), 'valid profiles'),
-    (dict(augment='cutout'), 'valid tiers'), (dict(augment='none', ham=True), 'needs augmentation'),
+    (dict(augment='cutout'), 'valid tiers'), (dict(augment='none', ham=True), 'needs an augmentation tier'),
     (dict(budget='week'), 'valid budgets'), (dict(seed=-1), 'seed must be an integer')])
 def test_bad_config(bad, msg, retina):
     with pytest.raises(ValueError, match=msg): run(RunConfig(**bad), data=retina, progress=False)

@@ -1,17 +1,23 @@
 "Every one of the 112 strategy combinations of the grid trains (a few steps) without error."
-import itertools, pytest
+import pytest
 import imbalance_study  # noqa: F401  (registers the strategies)
 from imbalance_study.core import Budget
 from imbalance_study.data import write_fake_dataset, load_dataset
-from imbalance_study.train import RunConfig, build_plan, train_plan, AUGMENT_TIERS
+from imbalance_study.grid import full_strategies, parse_strategy
+from imbalance_study.train import RunConfig, build_plan, train_plan, family_combinations, family_fields
 
 def combinations():
-    "augmentation 4 x HEM 2 x HAM 2 (only with augmentation) x batch balance 2 x loss reweight 2 x EMA 2 = 112."
-    for aug, hem, ham, bb, lr, ema in itertools.product(AUGMENT_TIERS, *[(False, True)] * 5):
-        if ham and aug == 'none': continue
-        yield dict(augment=aug, hem=hem, ham=ham, batch_balance=bb, loss_reweight=lr, ema=ema)
+    "The grid's own enumeration, read from the family registry (not copied): RunConfig fields of each combination."
+    return [family_fields(c) for c in family_combinations()]
 
-def test_there_are_112(): assert len(list(combinations())) == 112
+def test_there_are_112():
+    "augmentation 4 x HEM 2 x HAM 2 (only with augmentation) x batch balance 2 x loss reweight 2 x EMA 2 = 112."
+    combos = combinations()
+    assert len(combos) == 112 and len({RunConfig(**kw).label() for kw in combos}) == 112
+    assert not any(kw['ham'] and kw['augment'] == 'none' for kw in combos)     # HAM never without augmentation
+    assert sum(kw['ham'] for kw in combos) == 48 and sum(kw['augment'] == 'none' for kw in combos) == 16
+    assert [RunConfig(**kw).label() for kw in combos] == full_strategies()   # the grid's labels, in the grid's order
+    assert all(RunConfig(**parse_strategy(l)).label() == l for l in full_strategies())
 
 @pytest.fixture(scope='module')
 def retina(tmp_path_factory):
