@@ -230,8 +230,11 @@ def _minutes(s:float) -> str: return f"{s / 60:.0f} min" if s >= 90 else f"{s:.0
 
 def artifact_name(config:dict) -> str:
     "Relative path of a run's executed notebook (the label cut to 80 characters: the key keeps names unique)."
-    c = RunConfig(**config)
-    return f"{c.dataset}/{c.profile}/{re.sub(r'[^A-Za-z0-9_.+=-]+', '_', c.label())[:80]}_s{c.seed}_{c.budget}_{c.key()}.ipynb"
+    c, safe = RunConfig(**config), lambda s: re.sub(r'[^A-Za-z0-9_.+=-]+', '_', s)
+    # an own dataset given as a path names its folder by its last part: an absolute path would put the notebooks
+    # inside the user's data folder (and a folder dataset would then find a stray sub-folder among its classes)
+    data = safe(Path(c.dataset).name) if '/' in c.dataset or '\\' in c.dataset else safe(c.dataset)
+    return f"{data}/{c.profile}/{safe(c.label())[:80]}_s{c.seed}_{c.budget}_{c.key()}.ipynb"
 
 class StoreWriteError(OSError): "The store could not record a finished run (disk full, or the file went away)."
 
