@@ -159,8 +159,10 @@ def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data, to):
     deadline = time.time() + 120
     while time.time() < deadline:                                 # wait until both runs are in flight
         if store.exists():
-            with ResultsStore(store, readonly=True) as s:
-                if s.counts()['running'] == 2: break
+            try:
+                with ResultsStore(store, readonly=True) as s:
+                    if s.counts()['running'] == 2: break
+            except ValueError: pass                               # the driver is still writing the new store's schema
         time.sleep(0.5)
     time.sleep(10)                                                # the kernels have started and are training (a smoke run takes minutes)
     assert p.poll() is None
