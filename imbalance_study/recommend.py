@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .data import load_dataset, dataset_info
 from .analysis import nps
-from .metrics import per_class_f1
+
 
 # %% auto #0
 __all__ = ['TRAIT_SCALES', 'CHANNEL_DISTANCE', 'DataTraits', 'trait_distance', 'dataset_traits', 'cell_nps', 'study_evidence',
-           'recommend', 'paired_f1_difference', 'arm_fields', 'candidate_configs', 'compare_candidates',
-           'try_candidates']
+           'recommend', 'arm_fields', 'candidate_configs', 'compare_candidates', 'try_candidates']
 
 # %% ../nbs/60_recommend.ipynb #3e62ddf4
 TRAIT_SCALES = dict(n_classes=math.log(2), imbalance_ratio=math.log(3), min_count=math.log(3), size=math.log(2))
@@ -114,25 +113,6 @@ def recommend(traits:DataTraits, frame:pd.DataFrame, cell_traits:dict, arm_field
     out.index = pd.RangeIndex(1, len(out) + 1, name='rank')
     return out
 
-# %% ../nbs/60_recommend.ipynb #ec56d2e5
-def _macro_f1_draws(y:np.ndarray, pred:np.ndarray, idx:np.ndarray, C:int) -> np.ndarray:
-    "Macro-F1 of `pred` against `y` on each row of resampled image indices `idx` (B x N)."
-    B = len(idx)
-    cells = (np.arange(B)[:, None] * C * C + y[idx] * C + pred[idx]).ravel()
-    cm = np.bincount(cells, minlength=B * C * C).reshape(B, C, C)
-    tp, denom = np.einsum('bcc->bc', cm), cm.sum(1) + cm.sum(2)
-    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.).mean(1)
-
-def paired_f1_difference(y, pred_a, pred_b, n_classes:int, n_boot:int=1000, seed:int=0) -> tuple:
-    "Macro-F1 of `pred_a` minus `pred_b` on the same images `y`: point estimate and a 95% paired bootstrap interval."
-    y, a, b = (np.asarray(v, dtype=int).ravel() for v in (y, pred_a, pred_b))
-    if not len(y) == len(a) == len(b): raise ValueError(f"Labels and predictions differ in length: {len(y)}, {len(a)}, {len(b)}.")
-    idx = np.random.default_rng(seed).integers(0, len(y), (n_boot, len(y)))
-    full = np.arange(len(y))[None]
-    d = _macro_f1_draws(y, a, idx, n_classes) - _macro_f1_draws(y, b, idx, n_classes)
-    point = (_macro_f1_draws(y, a, full, n_classes) - _macro_f1_draws(y, b, full, n_classes))[0]
-    return float(point), *np.percentile(d, [2.5, 97.5]).tolist()
-
 # %% ../nbs/60_recommend.ipynb #a1b0d213
 def arm_fields(study='unified') -> dict:
     "Each arm of `study` by name: its strategy fields (`augment`, the families, `method`, `method_args`), without the data fields."
@@ -150,28 +130,25 @@ def candidate_configs(dataset:str, arms, fields:dict, seeds=(0,), budget:str='ti
 
 # %% ../nbs/60_recommend.ipynb #02b5a30f
 def compare_candidates(named_configs:list, store, root=None, n_boot:int=1000) -> pd.DataFrame:
-    "Per arm: mean test macro-F1 and its paired difference from the baseline (interval over test images, mean over seeds), best first."
-    from imbalance_study.store import ResultsStore
+    "Per arm: mean test macro-F1 and its paired difference from the baseline (`uncertainty.arm_difference`: seeds, then test images), best first."
+    from imbalance_study.store import ResultsStore, load_results
+    from imbalance_study.uncertainty import attach_predictions, arm_difference
     with ResultsStore(store, readonly=True) as s: rows = {r['key']: r for r in s.rows()}
-    done = {k: r for k, r in rows.items() if r['status'] == 'done'}
-    if not any(c.key() in done for _, c in named_configs):
+    if not any(rows.get(c.key(), {}).get('status') == 'done' for _, c in named_configs):
         errors = sorted({rows[c.key()]['error'] for _, c in named_configs if c.key() in rows and rows[c.key()].get('error')})
         raise ValueError(f"No run of the candidates finished in {str(store)!r}" + (f": {errors[0]}" if errors else '.'))
-    cfg0 = named_configs[0][1]
-    y = load_dataset(cfg0.dataset, root=root, size=cfg0.size).test.y.numpy()
-    C = int(y.max()) + 1 if len(y) else 0
-    C = max(C, dataset_info(cfg0.dataset, cfg0.size, root).n_classes)
-    pred = {(n, c.seed): np.asarray(done[c.key()]['metrics']['test']['predictions']) for n, c in named_configs if c.key() in done}
-    f1 = {(n, c.seed): done[c.key()]['test_macro_f1'] for n, c in named_configs if c.key() in done}
-    rows = []
+    arm_of = {c.key(): n for n, c in named_configs}
+    df = attach_predictions(load_results(store), store)
+    df = df[df.key.isin(arm_of) & (df.status == 'done')].assign(arm=lambda d: d.key.map(arm_of), cell='candidates')
+    out = []
     for arm in dict.fromkeys(n for n, _ in named_configs):
-        seeds = [s for (a, s) in pred if a == arm and ('baseline', s) in pred]
-        if not seeds: continue
-        diffs = np.array([paired_f1_difference(y, pred[arm, s], pred['baseline', s], C, n_boot, seed=s) for s in seeds])
-        d, lo, hi = diffs.mean(0)
-        rows.append(dict(arm=arm, test_macro_f1=np.mean([f1[arm, s] for s in seeds]), seeds=len(seeds), diff_vs_baseline=d, low=lo, high=hi,
-                         resolved=bool(arm != 'baseline' and (lo > 0 or hi < 0))))
-    return pd.DataFrame(rows).sort_values('test_macro_f1', ascending=False).reset_index(drop=True)
+        if arm not in set(df.arm) or 'baseline' not in set(df.arm): continue
+        f1 = df[df.arm == arm].test_macro_f1
+        if arm == 'baseline': d = dict(diff=0., lo=0., hi=0., resolved=False, n_seeds=len(f1))
+        else: d = arm_difference(df, arm, 'baseline', arm='arm', by='cell', root=root, B=n_boot).iloc[0]
+        out.append(dict(arm=arm, test_macro_f1=f1.mean(), seeds=int(d['n_seeds']), diff_vs_baseline=float(d['diff']),
+                        low=float(d['lo']), high=float(d['hi']), resolved=bool(d['resolved'])))
+    return pd.DataFrame(out).sort_values('test_macro_f1', ascending=False).reset_index(drop=True)
 
 # %% ../nbs/60_recommend.ipynb #6fcd0c70
 def try_candidates(dataset:str, arms, fields:dict|None=None, seeds=(0,), budget:str='tiny', root=None, store=None,
