@@ -19,7 +19,7 @@ def main():
     ap.add_argument('--quick', action='store_true', help='accepted for gpu_check.sh --cpu-dry-run (the run is tiny anyway)')
     a = ap.parse_args()
     from imbalance_study import RunConfig, run, load_dataset
-    from imbalance_study.data import write_fake_dataset
+    from imbalance_study.data.core import write_fake_dataset
     from imbalance_study.train import predict
     from imbalance_study.metrics import classification_metrics
     root = tempfile.mkdtemp()

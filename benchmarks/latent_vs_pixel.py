@@ -9,8 +9,8 @@ figures are comparable on a shared machine. One run each: timings, not quality (
 """
 import argparse, json, time
 import torch
-from imbalance_study.data import load_dataset
-from imbalance_study.diffusion import ClassDiffusion, SynthConfig, train_synthesizer, train_autoencoder, sample
+from imbalance_study.data.core import load_dataset
+from imbalance_study.methods.diffusion import ClassDiffusion, SynthConfig, train_synthesizer, train_autoencoder, sample
 
 def _sampling(model, n:int, steps:int) -> dict:
     t0, c0 = time.time(), time.process_time()

@@ -32,7 +32,7 @@ def run_missing(workers:int):
     for p in ('fp32', 'bf16'): _grid(OWN, p, [1, 2], workers)
 
 def table() -> pd.DataFrame:
-    from imbalance_study.store import load_results
+    from imbalance_study.study.store import load_results
     frames = [load_results(s) for s in [*STORES.values(), OWN] if s.exists()]
     df = pd.concat(frames, ignore_index=True)
     df = df[(df.dataset == 'retinamnist') & (df.profile == 'long_tail') & (df.budget == 'smoke') & df.label.isin(STRATEGIES)

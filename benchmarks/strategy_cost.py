@@ -44,7 +44,7 @@ def main(argv=None):
     import fastai
     import imbalance_study
     from imbalance_study.core import Budget, BUDGETS, library_versions
-    from imbalance_study.data import write_fake_dataset, load_dataset
+    from imbalance_study.data.core import write_fake_dataset, load_dataset
     from imbalance_study.train import RunConfig, build_plan, train_plan
     from fastai.callback.core import Callback
     import importlib

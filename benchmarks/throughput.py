@@ -27,7 +27,7 @@ VARIANTS = {  # name -> strategy fields of RunConfig
 COMMITTED_GRID = Path(__file__).resolve().parents[1]/'results'/'hierarchy'/'results.sqlite'
 
 def fake_data(root, n_per_class=216):
-    from imbalance_study.data import write_fake_dataset, load_dataset
+    from imbalance_study.data.core import write_fake_dataset, load_dataset
     write_fake_dataset('retinamnist', root, train_counts=[486, 128, 206, 194, 66], val_counts=[8] * 5, test_counts=[8] * 5)
     return load_dataset('retinamnist', root=root)
 
@@ -116,7 +116,7 @@ def ours_steps(ds, strategy, width, steps, device, seed=0, precision='fp32'):
 def peak_rss_of_smoke_run(precision):
     "Peak resident memory (MiB) of a child process doing one smoke-budget run on generated data."
     code = ("import resource, tempfile, torch; torch.set_num_threads(1);"
-            "from imbalance_study.data import write_fake_dataset, load_dataset;"
+            "from imbalance_study.data.core import write_fake_dataset, load_dataset;"
             "from imbalance_study.train import run, RunConfig; import imbalance_study;"
             "r = tempfile.mkdtemp(); write_fake_dataset('retinamnist', r, train_counts=[486,128,206,194,66]);"
             f"run(RunConfig('retinamnist','long_tail', budget='smoke', augment='trivialaugment', precision='{precision}'), data=load_dataset('retinamnist', root=r), progress=False);"
@@ -147,7 +147,7 @@ def import_seconds(module, repeats=3):
 
 def startup_overhead(root, repeats=2, device='cpu'):
     "Median seconds a papermill run spends outside `run()` (kernel start, imports, writing the record), and inline."
-    from imbalance_study.executors import execute_run
+    from imbalance_study.study.executors import execute_run
     from imbalance_study.train import RunConfig
     cfg = RunConfig('retinamnist', 'long_tail', budget='tiny', seed=0).canonical()
     out = {}
@@ -168,9 +168,9 @@ def project_grid(speedup:dict, overhead_s:float, slots=2):
     """Projected wall time (s) of the 112-configuration RetinaMNIST long_tail smoke grid on `slots` slots: each run's
     training time in the committed fp32 grid divided by the measured bf16/fp32 ratio of its closest measured strategy
     (HAM, augmentation, or the baseline), plus the measured start-up overhead, scheduled longest first."""
-    from imbalance_study.store import ResultsStore
+    from imbalance_study.study.store import ResultsStore
     from imbalance_study.train import RunConfig
-    from imbalance_study.cost import makespan
+    from imbalance_study.study.cost import makespan
     if not COMMITTED_GRID.exists(): return None
     with ResultsStore(COMMITTED_GRID, readonly=True) as s:   # the hierarchy study's factorial grid: long_tail, seed 0
         rows = [r for r in s.rows('done') if r['profile'] == 'long_tail' and r['seed'] == 0 and r['budget'] == 'smoke']

@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument('--store', default='runs/study.sqlite')
     e.add_argument('--out', required=True, help='a .csv or .parquet file')
     e.add_argument('--what', choices=['runs', 'results'], default='runs', help="'runs': every column and status; 'results': load_results (finished runs)")
-    # `report`'s arguments are imbalance_study.report's own (`report_arguments`); they are parsed once it is imported
+    # `report`'s arguments are imbalance_study.study.report's own (`report_arguments`); they are parsed once it is imported
     sub.add_parser('report', add_help=False, help="render the HTML report (the paper's figures and tables) from a store or CSV; "
                    "`imbalance-study report --help` lists its arguments")
     _recommend_arguments(sub.add_parser('recommend', help="a short list of strategies for a dataset from the committed results; --try runs it",
@@ -166,7 +166,7 @@ def _check_precision_resume(store_path:Path, configs, requested:str, precision:s
     if requested != 'auto' or not store_path.is_file(): return
     from dataclasses import replace
     from imbalance_study.core import default_device
-    from imbalance_study.store import ResultsStore
+    from imbalance_study.study.store import ResultsStore
     with ResultsStore(store_path, readonly=True) as s: stored = {r['key'] for r in s.rows()}
     if any(c.key() in stored for c in configs): return
     other = 'fp32' if precision == 'bf16' else 'bf16'
@@ -185,7 +185,7 @@ def cmd_grid(a) -> int:
     if a.executor == 'ray': require('ray', 'ray', '--executor ray')
     load_package()   # registers the package's strategies
     from imbalance_study.core import resolve_precision, data_root
-    from imbalance_study.grid import grid_configs, missing_strategies, select_strategies, parse_strategy
+    from imbalance_study.study.grid import grid_configs, missing_strategies, select_strategies, parse_strategy
     from imbalance_study.train import RunConfig
     _import_plugins(a.plugin)
     device = a.devices[0] if a.devices else None
@@ -204,12 +204,12 @@ def cmd_grid(a) -> int:
 def _launch(a, configs, precision:str, study=None) -> int:
     "Fetch and check the data, open the store (a study's: checked and tagged), then list (`--dry-run`) or run what is not done."
     from imbalance_study.core import data_root
-    from imbalance_study.grid import check_data
-    from imbalance_study.store import ResultsStore
-    from imbalance_study.cost import CostModel, lpt_order, makespan
+    from imbalance_study.study.grid import check_data
+    from imbalance_study.study.store import ResultsStore
+    from imbalance_study.study.cost import CostModel, lpt_order, makespan
     root = None if (a.executor == 'ray' and a.address) else data_root(a.data_root).resolve()
     if root is not None and a.download:   # in the driver, before any run: every run then finds its files
-        from imbalance_study.data import fetch_dataset
+        from imbalance_study.data.core import fetch_dataset
         for d in dict.fromkeys(c.dataset for c in configs): fetch_dataset(d, root)
     if root is not None: check_data(dict.fromkeys(c.dataset for c in configs), root)
     store_path = Path(a.store)
@@ -219,7 +219,7 @@ def _launch(a, configs, precision:str, study=None) -> int:
         _check_writable(store_path.parent, 'store')
         store = ResultsStore(store_path)
     if study is not None and store is not None:
-        from imbalance_study.study import check_study_store, tag_study_store
+        from imbalance_study.study.core import check_study_store, tag_study_store
         check_study_store(study, store)
         if not a.dry_run: tag_study_store(study, store)
     artifacts = Path(a.artifacts) if a.artifacts else store_path.with_name(store_path.stem + '_notebooks')
@@ -246,8 +246,8 @@ def _launch(a, configs, precision:str, study=None) -> int:
 def _execute_grid(a, configs, store, store_path, root, artifacts, model, todo) -> int:
     "Run what is not done yet, then print the summary table, the failures and the runs other drivers hold."
     import pandas as pd
-    from imbalance_study.cost import CostModel, lpt_order, makespan
-    from imbalance_study.executors import LocalExecutor, RayExecutor, run_grid, summary_table, StoreWriteError
+    from imbalance_study.study.cost import CostModel, lpt_order, makespan
+    from imbalance_study.study.executors import LocalExecutor, RayExecutor, run_grid, summary_table, StoreWriteError
     kw = dict(mode=a.mode, threads=a.threads, data_root=root, plugins=a.plugin, runs_per_gpu=a.runs_per_gpu)
     ex = (RayExecutor(address=a.address, num_cpus=a.ray_cpus, slots=a.workers, **kw) if a.executor == 'ray'
           else LocalExecutor(devices=a.devices, workers=a.workers, **kw))
@@ -282,7 +282,7 @@ def _execute_grid(a, configs, store, store_path, root, artifacts, model, todo) -
 def _run_config(a):
     "The `RunConfig` of `imbalance-study run`'s arguments, validated."
     from imbalance_study.core import data_root
-    from imbalance_study.grid import parse_strategy, missing_strategies
+    from imbalance_study.study.grid import parse_strategy, missing_strategies
     from imbalance_study.train import RunConfig
     label = a.strategy
     if a.method_args is not None and not a.method: raise ValueError("--method-args needs --method.")
@@ -330,14 +330,14 @@ def cmd_run(a) -> int:
 
 # %% ../nbs/33_cli.ipynb #23043bfc
 def _open_existing(path):
-    from imbalance_study.store import ResultsStore
+    from imbalance_study.study.store import ResultsStore
     if not Path(path).exists(): raise FileNotFoundError(f"No results store at {str(path)!r} (run `imbalance-study grid --store {path}` first).")
     return ResultsStore(path, readonly=True)
 
 def cmd_status(a) -> int:
     load_package()
     import pandas as pd
-    from imbalance_study.executors import summary_table
+    from imbalance_study.study.executors import summary_table
     store = _open_existing(a.store)
     print(f"{store.path}: " + ', '.join(f"{n} {k}" for k, n in store.counts().items()))
     with pd.option_context('display.width', 200, 'display.max_rows', 2000, 'display.max_columns', 20):
@@ -356,8 +356,8 @@ def cmd_export(a) -> int:
 
 # %% ../nbs/33_cli.ipynb #3ec9a9b0
 def _study_list(a) -> int:
-    from imbalance_study.study import STUDIES, study_configs, study_store, study_precision
-    from imbalance_study.store import ResultsStore
+    from imbalance_study.study.core import STUDIES, study_configs, study_store, study_precision
+    from imbalance_study.study.store import ResultsStore
     for name, s in sorted(STUDIES.items()):
         try: path = study_store(s)
         except FileNotFoundError: path = None   # an installed package: no results/ folder
@@ -373,7 +373,7 @@ def _study_run(a) -> int:
     _check_grid_args(a)
     if a.executor == 'ray': require('ray', 'ray', '--executor ray')
     from imbalance_study.core import native_bf16, default_device
-    from imbalance_study.study import get_study, study_configs, study_store, study_precision
+    from imbalance_study.study.core import get_study, study_configs, study_store, study_precision, check_real_data
     _import_plugins(a.plugin)
     study = get_study(a.name)
     a.store = str(study_store(study, a.store))
@@ -383,18 +383,19 @@ def _study_run(a) -> int:
     if precision == 'bf16' and not native_bf16(default_device(device)):
         print(f"note: the store of {study.name} is in bf16, which this device emulates: the same numbers, much slower")
     configs = study_configs(study, a.budget, a.seeds, precision)
+    if not a.dry_run: check_real_data(a.store, [c.dataset for c in configs], a.data_root)   # committed stores: real data only
     if study.prepare is not None and not a.dry_run:   # after the arguments are checked, before the store is opened
         from imbalance_study.core import data_root
         study.prepare(Path(a.store).parent, data_root(a.data_root), not a.no_progress)
     return _launch(a, configs, precision, study)
 
 def _study_readme(a) -> int:
-    from imbalance_study.study import update_readme
+    from imbalance_study.study.core import update_readme
     print('README.md: study results ' + ('rewritten from the stores' if update_readme(a.readme) else 'already match the stores'))
     return 0
 
 def _study_report(a) -> int:
-    from imbalance_study.study import get_study, render_study
+    from imbalance_study.study.core import get_study, render_study
     for f in render_study(get_study(a.name), a.store, a.out): print(f"wrote {f}")
     return 0
 
@@ -424,8 +425,8 @@ def _recommend_arguments(r:argparse.ArgumentParser):
 def _evidence_study(a) -> str:
     "The study `recommend` reads: --study, else unified where its store holds finished runs, else hierarchy."
     if a.study: return a.study
-    from imbalance_study.study import study_store
-    from imbalance_study.store import ResultsStore
+    from imbalance_study.study.core import study_store
+    from imbalance_study.study.store import ResultsStore
     p = study_store('unified', a.study_store)
     if p.is_file():
         with ResultsStore(p, readonly=True) as s:
@@ -439,8 +440,8 @@ def cmd_recommend(a) -> int:
     if a.arms and not a.try_n: a.try_n = len(a.arms)
     load_package()
     from imbalance_study.core import data_root, get_budget
-    from imbalance_study.grid import check_seeds
-    from imbalance_study.recommend import dataset_traits, study_evidence, recommend, arm_fields, candidate_configs, try_candidates
+    from imbalance_study.study.grid import check_seeds
+    from imbalance_study.study.recommend import dataset_traits, study_evidence, recommend, arm_fields, candidate_configs, try_candidates
     get_budget(a.budget); check_seeds(a.seeds)
     root, study = data_root(a.data_root), _evidence_study(a)
     t = dataset_traits(a.dataset, root)
@@ -457,7 +458,7 @@ def cmd_recommend(a) -> int:
         if not a.arms: raise
         print(f"no short list from study {study!r}: {e}")
     if not a.try_n: return 0
-    from imbalance_study.executors import LocalExecutor
+    from imbalance_study.study.executors import LocalExecutor
     arms = a.arms or short.arm.tolist()[:a.try_n]
     res = try_candidates(a.dataset, arms, fields, a.seeds, a.budget, root, a.store,
                          LocalExecutor(mode=a.mode, workers=a.workers, data_root=root), progress=not a.no_progress)
@@ -472,7 +473,7 @@ def cmd_recommend(a) -> int:
 # %% ../nbs/33_cli.ipynb #8ed884d7
 def cmd_report(a) -> int:
     load_package()
-    from imbalance_study.report import report_arguments, report_from_args
+    from imbalance_study.study.report import report_arguments, report_from_args
     p = report_arguments(argparse.ArgumentParser(prog='imbalance-study report', description='Render the results report (Figures 2-3, Tables 1-3 and 6-10) to one HTML file.'))
     report_from_args(p.parse_args(a.report_args))   # a missing or unreadable results file raises before any kernel starts (`read_results`)
     return 0
@@ -490,6 +491,9 @@ def main(argv=None) -> int:
         cmd = a.command + (f" {a.study_command}" if a.command == 'study' else '')
         print(f"imbalance-study {cmd}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # the reader went away (`imbalance-study study list | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # so that Python's flush at exit does not fail again
+        return 0
 
 # %% ../nbs/33_cli.ipynb #9cf3b74a
 if __name__ == '__main__': sys.exit(main())

@@ -17,9 +17,9 @@ warnings.filterwarnings('ignore', message=r'`torch.jit.script` is deprecated', c
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'DATA_ENV', 'DEFAULT_DATA_ROOT', 'SHARED_DATA', 'BUDGETS', 'set_seed', 'make_generator',
-           'default_device', 'native_bf16', 'resolve_precision', 'repo_root', 'results_dir', 'data_root_source',
-           'data_root', 'check_output_file', 'Budget', 'get_budget', 'register_budget', 'hardware', 'library_versions',
-           'git_commit']
+           'default_device', 'native_bf16', 'resolve_precision', 'repo_root', 'package_dir', 'results_dir',
+           'data_root_source', 'data_root', 'check_output_file', 'Budget', 'get_budget', 'register_budget', 'hardware',
+           'library_versions', 'git_commit']
 
 # %% ../nbs/00_core.ipynb #6dc7dc34
 def set_seed(seed:int, # the run's seed
@@ -78,6 +78,11 @@ def repo_root() -> Path|None:
     for p in (here, *here.parents, Path.cwd().resolve(), *Path.cwd().resolve().parents):
         if (p/'nbs').is_dir() and (p/'imbalance_study').is_dir(): return p
     return None
+
+def package_dir() -> Path:
+    "The folder of the installed `imbalance_study` package (its templates live there), found without importing it."
+    import importlib.util
+    return Path(importlib.util.find_spec('imbalance_study').origin).resolve().parent
 
 def results_dir() -> Path:
     "The repository's `results/` folder (where the committed stores and benchmarks live), from any working folder."

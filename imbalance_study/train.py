@@ -20,8 +20,8 @@ from fastai.optimizer import OptimWrapper
 from tqdm.auto import tqdm
 from .core import (set_seed, make_generator, default_device, get_budget, Budget, BUDGETS, library_versions, git_commit,
                                    PRECISIONS, resolve_precision, results_dir)
-from .data import ImageDataset, Split, load_dataset, dataset_info, is_medmnist, DatasetInfo
-from .profiles import (make_profile, class_groups, dataset_groups, check_counts, PROFILE_NAMES, ALL_PROFILES,
+from .data.core import ImageDataset, Split, load_dataset, dataset_info, is_medmnist, DatasetInfo
+from .data.profiles import (make_profile, class_groups, dataset_groups, check_counts, PROFILE_NAMES, ALL_PROFILES,
                                       CUSTOM_PROFILE, PROFILES)
 from .models import resnet18_small, channel_stats, create_model, check_arch, ARCHS, DEFAULT_ARCH
 from .metrics import classification_metrics, auc_metrics

@@ -1,5 +1,5 @@
 import pytest
-from imbalance_study.data import fake_study_data
+from imbalance_study.data.core import fake_study_data
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'ray: starts a local Ray instance (about 10-30 s); deselect with -m "not ray"')

@@ -1,7 +1,7 @@
 "NPS on hand-computed cases, and the analysis recovering the effects planted in a synthetic grid."
 import math
 import numpy as np, pytest
-from imbalance_study.analysis import (nps, synthetic_results, run_scores, config_scores, table1, table2, table3, table6,
+from imbalance_study.study.analysis import (nps, synthetic_results, run_scores, config_scores, table1, table2, table3, table6,
                                       fig3_data, results_frame, RESULT_COLUMNS)
 
 PLANTED = 'trivialaugment+ham+loss_reweight+ema'

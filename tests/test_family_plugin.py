@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 import torch.nn as nn
 import imbalance_study  # noqa: F401  (registers the package's strategies)
-from imbalance_study import analysis as A
+from imbalance_study.study import analysis as A
 from imbalance_study.cli import main
 from imbalance_study.core import Budget, BUDGETS
-from imbalance_study.executors import LocalExecutor, run_grid, template_path
-from imbalance_study.grid import grid_configs, full_strategies, SINGLE_STRATEGIES
-from imbalance_study.report import render_report
-from imbalance_study.store import ResultsStore, load_results
+from imbalance_study.study.executors import LocalExecutor, run_grid, template_path
+from imbalance_study.study.grid import grid_configs, full_strategies, SINGLE_STRATEGIES
+from imbalance_study.study.report import render_report
+from imbalance_study.study.store import ResultsStore, load_results
 from imbalance_study.train import (RunConfig, TrainRecord, FAMILIES, FAMILY_FIELDS, STRATEGIES, evaluate_model,
                                    temporary_family, temporary_strategy)
 from test_cli import out_err   # exit code, stdout and stderr of the command
@@ -79,6 +79,9 @@ def test_plugin_family_end_to_end(tmp_path, fake_data, budget):
         assert rows['label_smoothing']['config']['families'] == {'label_smoothing': True} and 'families' not in rows['baseline']['config']
         assert rows['label_smoothing']['info']['label_smoothing'] == 0.1 and 'label_smoothing' not in rows['baseline']['info']
         assert all(RunConfig(**r['config']).key() == r['key'] for r in rows.values())
+        # Figure 3, Table 3 and the report keep cells with headroom only; whether the tiny budget's baseline is beaten depends on
+        # the CPU's numerics, so the baseline's test score is set below the others: what is tested is that the family reaches them
+        with store.con: store.con.execute("UPDATE runs SET test_macro_f1 = (SELECT MIN(test_macro_f1) FROM runs) - 0.05 WHERE label = 'baseline'")
         # the store: a column per registered family, derived from the stored config (the schema is unchanged)
         df = load_results(store)
         assert df.label_smoothing.dtype == bool and df.set_index('label').label_smoothing.to_dict() == dict(zip(labels, [False, True, False, True]))

@@ -86,7 +86,7 @@ def test_fp32_keys_are_the_keys_stored_before_precision_existed():
 def test_ham_scores_in_bf16_under_the_fast_path(retina):
     "HAM's K scoring forwards run under the fast path's autocast (bf16 logits) when the run is bf16."
     from fastai.callback.core import Callback
-    from imbalance_study.ham import HardAdversarialMining
+    from imbalance_study.strategies.ham import HardAdversarialMining
     from imbalance_study.train import train_plan
     dtypes = []
     plan = build_plan(RunConfig('retinamnist', 'long_tail', augment='trivialaugment', ham=True, budget='tiny', seed=1,
@@ -105,7 +105,7 @@ def test_ham_scores_in_bf16_under_the_fast_path(retina):
 def test_ema_teacher_follows_the_student_in_bf16(retina):
     "The teacher's update (theta_t <- 0.99 theta_t + 0.01 theta) holds under the bf16 fast path: the channels-last conversion happens before the EMA callback takes its references to the student's tensors."
     from fastai.callback.core import Callback
-    from imbalance_study.ema import EMATeacher
+    from imbalance_study.strategies.ema import EMATeacher
     from imbalance_study.train import train_plan
     plan = build_plan(RunConfig('retinamnist', 'long_tail', ema=True, budget='tiny', seed=1, precision='bf16'), data=retina, device='cpu')
     ema = next(c for c in plan.cbs if isinstance(c, EMATeacher))

@@ -23,7 +23,7 @@ def test_tiny_run_on_the_device(retina, precision, fields):
 
 def test_ham_batched_and_chunked_scoring_agree_on_the_device():
     "HAM's one batched forward with per-variant BatchNorm statistics (the GPU default) equals K forwards of B."
-    from imbalance_study.ham import HardAdversarialMining, per_sample_loss
+    from imbalance_study.strategies.ham import HardAdversarialMining, per_sample_loss
     from imbalance_study.models import resnet18_small
     from imbalance_study.core import make_generator
     import torch.nn as nn
@@ -46,7 +46,7 @@ def test_evaluation_is_float32_whatever_the_training_precision(retina):
 
 def test_runs_per_gpu_slots():
     "The local executor gives each GPU `runs_per_gpu` slots (on the CPU dry run: the slots it is given)."
-    from imbalance_study.executors import LocalExecutor
+    from imbalance_study.study.executors import LocalExecutor
     ex = LocalExecutor(mode='inline', runs_per_gpu=3, devices=None if DEVICE == 'cuda' else ['cpu'] * 3)
     try: assert ex.slots == 3 * (torch.cuda.device_count() if DEVICE == 'cuda' else 1)
     finally: ex.close()

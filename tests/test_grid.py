@@ -3,7 +3,7 @@ import json, os, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
 import pytest
 from imbalance_study.cli import main
-from imbalance_study.store import ResultsStore, load_results
+from imbalance_study.study.store import ResultsStore, load_results
 from imbalance_study.train import STRATEGIES
 
 REPO = Path(__file__).resolve().parents[1]

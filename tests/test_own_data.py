@@ -5,15 +5,15 @@ import csv, os, shutil, urllib.error
 import numpy as np, pytest, torch
 import imbalance_study
 from medmnist import INFO
-from imbalance_study import data as D
+from imbalance_study.data import core as D
 from imbalance_study.core import data_root, DATA_ENV, DEFAULT_DATA_ROOT
-from imbalance_study.data import (load_dataset, write_fake_dataset, write_fake_image_folder, register_dataset, unregister_dataset,
+from imbalance_study.data.core import (load_dataset, write_fake_dataset, write_fake_image_folder, register_dataset, unregister_dataset,
                                   MEDMNIST_SIZES, DatasetFileError, DatasetNotFoundError, REGISTRY_FILE)
-from imbalance_study.profiles import make_profile, long_tail_counts, dataset_groups
+from imbalance_study.data.profiles import make_profile, long_tail_counts, dataset_groups
 from imbalance_study.models import create_model, stem_for_size, register_arch, ARCHS
 from imbalance_study.train import RunConfig, run
-from imbalance_study.store import ResultsStore
-from imbalance_study.executors import run_grid, LocalExecutor, execute_run
+from imbalance_study.study.store import ResultsStore
+from imbalance_study.study.executors import run_grid, LocalExecutor, execute_run
 
 TINY = dict(budget='tiny', precision='fp32')
 

@@ -1,7 +1,7 @@
 "Table 4: all 12 dataset x profile count vectors, nesting, and the errors of bad input."
 import numpy as np, pytest, torch
-from imbalance_study.profiles import PROFILE_NAMES, profile_indices, make_profile, profile_counts
-from imbalance_study.data import load_dataset, write_fake_dataset
+from imbalance_study.data.profiles import PROFILE_NAMES, profile_indices, make_profile, profile_counts
+from imbalance_study.data.core import load_dataset, write_fake_dataset
 
 # Table 4 of the hierarchy paper, typed in again independently of the module (a typo in either shows up here).
 TABLE4 = {

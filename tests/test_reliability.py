@@ -4,10 +4,10 @@ import hashlib, json, os, shutil, signal, sqlite3, subprocess, sys, tempfile, ti
 from pathlib import Path
 import numpy as np, pytest
 from imbalance_study.cli import main
-from imbalance_study.data import write_fake_dataset, load_dataset, fake_study_data
-from imbalance_study.executors import LocalExecutor, run_grid, execute_run, artifact_name, StoreWriteError, SCRATCH_PREFIX
-from imbalance_study.grid import grid_configs
-from imbalance_study.store import ResultsStore, load_results
+from imbalance_study.data.core import write_fake_dataset, load_dataset, fake_study_data
+from imbalance_study.study.executors import LocalExecutor, run_grid, execute_run, artifact_name, StoreWriteError, SCRATCH_PREFIX
+from imbalance_study.study.grid import grid_configs
+from imbalance_study.study.store import ResultsStore, load_results
 from imbalance_study.train import RunConfig, run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def test_equal_configs_have_equal_keys_and_bad_fields_are_refused():
         assert msg in str(e.value), (bad, str(e.value))
 
 def test_reset_running_never_overrules_a_live_driver(tmp_path):
-    from imbalance_study.store import owner_tag
+    from imbalance_study.study.store import owner_tag
     store = ResultsStore(tmp_path/'s.sqlite')
     c = RunConfig(budget='tiny'); store.add([c]); store.claim(c.key())
     store.con.execute("UPDATE runs SET owner = ? WHERE key = ?", (owner_tag(os.getppid()), c.key()))   # alive, this host
@@ -80,8 +80,8 @@ def test_reset_running_never_overrules_a_live_driver(tmp_path):
 def test_two_drivers_on_one_store_train_every_key_once(tmp_path, data):
     "Two drivers start together on the same grid: the atomic claim makes each run train exactly once."
     log = tmp_path/'ran.log'
-    code = ("import sys; from imbalance_study.grid import grid_configs; from imbalance_study.store import ResultsStore;"
-            "from imbalance_study.executors import LocalExecutor, run_grid;"
+    code = ("import sys; from imbalance_study.study.grid import grid_configs; from imbalance_study.study.store import ResultsStore;"
+            "from imbalance_study.study.executors import LocalExecutor, run_grid;"
             f"c = grid_configs('retinamnist', ['long_tail', 'extreme_long_tail'], 'baseline', seeds=[0, 1, 2, 3], budget='tiny');"
             f"run_grid(c, ResultsStore({str(tmp_path/'s.sqlite')!r}), LocalExecutor('inline', data_root={str(data)!r}), progress=False,"
             f" on_outcome=lambda o: open({str(log)!r}, 'a').write(o['key'] + '\\n'))")
@@ -223,7 +223,7 @@ def test_report_and_export_say_what_is_wrong_before_work(tmp_path, data, capsys)
     assert 'is a folder' in capsys.readouterr().err
 
 def test_ray_bad_address_fails_fast():
-    from imbalance_study.executors import _check_reachable
+    from imbalance_study.study.executors import _check_reachable
     t0 = time.time()
     with pytest.raises(ValueError, match='Nothing answers at Ray address'): _check_reachable('127.0.0.1:1', timeout=5)
     assert time.time() - t0 < 15

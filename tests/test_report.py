@@ -1,8 +1,8 @@
 "The HTML report end to end: rendered with papermill + nbconvert from a results database, then opened in headless Chromium."
 import json, re, shutil, subprocess
 import pytest
-from imbalance_study.analysis import synthetic_results, write_results_csv
-from imbalance_study.report import render_report
+from imbalance_study.study.analysis import synthetic_results, write_results_csv
+from imbalance_study.study.report import render_report
 
 CHROMIUM = next((shutil.which(b) for b in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(b)), None)
 
@@ -23,7 +23,7 @@ def report(tmp_path_factory):
     syn = synthetic_results(datasets=('retinamnist',), seeds=(0,))
     syn.loc[syn.index[:3], 'status'] = 'failed'   # a partial grid: failures are counted, not used
     write_results_csv(syn, tmp / 'results.sqlite')   # a stand-in database: CSV text, read by a 'module:function' loader
-    out = render_report(tmp / 'results.sqlite', tmp / 'report.html', loader='imbalance_study.analysis:read_results_csv', note='Synthetic test data.',
+    out = render_report(tmp / 'results.sqlite', tmp / 'report.html', loader='imbalance_study.study.analysis:read_results_csv', note='Synthetic test data.',
                         out_notebook=tmp / 'report.ipynb', site_page=True)
     return out
 
@@ -68,11 +68,11 @@ def test_report_in_browser(report, tmp_path):
 
 def test_report_says_the_training_precision(tmp_path):
     "A results table with a precision column: the report counts runs per precision and flags configurations that mix them."
-    from imbalance_study.analysis import synthetic_results
-    from imbalance_study.report import render_report
+    from imbalance_study.study.analysis import synthetic_results
+    from imbalance_study.study.report import render_report
     df = synthetic_results()
     df['precision'] = ['bf16' if i % 3 else 'fp32' for i in range(len(df))]
     html = render_report(df, tmp_path/'p.html').read_text()
-    from imbalance_study.analysis import FINISHED
+    from imbalance_study.study.analysis import FINISHED
     n16 = int((df[df.status.isin(FINISHED)].precision == 'bf16').sum())
     assert f'<strong>bf16</strong> ({n16} runs)' in html and 'Mixed precision' in html

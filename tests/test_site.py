@@ -43,8 +43,8 @@ def test_docs_workflow():
     runs = '\n'.join(s.get('run', '') for s in steps)
     assert any(u.startswith('quarto-dev/quarto-actions/setup') for u in uses)
     assert 'pip install -c constraints.txt -e ".[all,dev]"' in runs and 'nbdev-docs' in runs
-    assert re.search(r'python -m imbalance_study\.report "\$db" .*--notebook "nbs/report_\$study\.ipynb" --site-page', runs)
-    assert runs.index('imbalance_study.report') < runs.index('nbdev-docs')   # the report pages exist before the site is built
+    assert re.search(r'python -m imbalance_study\.study\.report "\$db" .*--notebook "nbs/report_\$study\.ipynb" --site-page', runs)
+    assert runs.index('imbalance_study.study.report') < runs.index('nbdev-docs')   # the report pages exist before the site is built
     assert any(u.startswith('peaceiris/actions-gh-pages') for u in uses)
     # the report pages are rendered from the committed stores: the folder the workflow globs holds finished runs
     import sqlite3

@@ -12,17 +12,17 @@ from fastai.vision.data import ImageDataLoaders
 from fastai.vision.augment import Resize
 from fastai.vision.core import imagenet_stats
 from fastai.callback.core import Callback
-from imbalance_study.fastai_dls import write_image_folder
+from imbalance_study.data.fastai_dls import write_image_folder
 from imbalance_study.models import resnet18_small
-from imbalance_study.samplers import SamplerDL, sampled_dl, dl_labels, BalancedBatchSampler, ScoreSampler
-from imbalance_study.augment import AugmentCallback, BatchAugment, batch_normalize, in_pixel_space
-from imbalance_study.hem import OHEMCallback, init_scores
-from imbalance_study.ham import HardAdversarialMining
-from imbalance_study.ema import EMATeacher
-from imbalance_study.balanced_mixup import BalancedMixUp
+from imbalance_study.data.samplers import SamplerDL, sampled_dl, dl_labels, BalancedBatchSampler, ScoreSampler
+from imbalance_study.strategies.augment import AugmentCallback, BatchAugment, batch_normalize, in_pixel_space
+from imbalance_study.strategies.hem import OHEMCallback, init_scores
+from imbalance_study.strategies.ham import HardAdversarialMining
+from imbalance_study.strategies.ema import EMATeacher
+from imbalance_study.methods.balanced_mixup import BalancedMixUp
 from imbalance_study.losses import WeightedCrossEntropy, inverse_frequency_weights
-from imbalance_study.lct import lct_parts, lambda_grid, LCTModel, LCTCallback, LinearDistribution
-from imbalance_study.aduni import AdUniModel, AduCLoss, AdUni, AlphaSchedule
+from imbalance_study.methods.lct import lct_parts, lambda_grid, LCTModel, LCTCallback, LinearDistribution
+from imbalance_study.methods.aduni import AdUniModel, AduCLoss, AdUni, AlphaSchedule
 
 COUNTS = {'normal': 30, 'mild': 12, 'severe': 6}   # 5 : 2 : 1; 36 training images with valid_pct=0.25
 

@@ -2,8 +2,8 @@
 import pytest
 import imbalance_study  # noqa: F401  (registers the strategies)
 from imbalance_study.core import Budget
-from imbalance_study.data import write_fake_dataset, load_dataset
-from imbalance_study.grid import full_strategies, parse_strategy
+from imbalance_study.data.core import write_fake_dataset, load_dataset
+from imbalance_study.study.grid import full_strategies, parse_strategy
 from imbalance_study.train import RunConfig, build_plan, train_plan, family_combinations, family_fields
 
 def combinations():

@@ -4,12 +4,13 @@ from pathlib import Path
 from dataclasses import replace
 import pytest
 import imbalance_study
+from imbalance_study.core import results_dir, data_root
 from imbalance_study.cli import main
-from imbalance_study.grid import full_strategies, SINGLE_STRATEGIES
-from imbalance_study.store import ResultsStore, SCHEMA_VERSION
-from imbalance_study.study import (Arm, Study, STUDIES, temporary_study, study_configs, study_frame, study_precision,
+from imbalance_study.study.grid import full_strategies, SINGLE_STRATEGIES
+from imbalance_study.study.store import ResultsStore, SCHEMA_VERSION
+from imbalance_study.study.core import (Arm, Study, STUDIES, temporary_study, study_configs, study_frame, study_precision,
                                    render_study, config_identity)
-from imbalance_study.studies import ADUNI_TABLE2
+from imbalance_study.study.papers import ADUNI_TABLE2
 from test_cli import out_err   # exit code, stdout and stderr of the command
 
 
@@ -61,7 +62,7 @@ def test_a_store_keeps_its_precision_on_any_machine(tmp_path, data, monkeypatch)
             st.claim(c.key())
             st.finish(dict(key=c.key(), status='done', record=dict(config=c.canonical(), val={'macro_f1': .5}, test={'macro_f1': .4},
                                                                     precision='bf16', seed=c.seed, budget=c.budget, label=c.label())))
-    import imbalance_study.study as S
+    import imbalance_study.study.core as S
     monkeypatch.setattr(S, 'resolve_precision', lambda p, device=None: 'fp32' if p == 'auto' else p)
     assert study_precision(s, store) == 'bf16'
     with pytest.raises(ValueError, match="holds study 'demo_t' in bf16"): study_precision(s, store, 'fp32')
@@ -86,6 +87,24 @@ def test_bad_input_is_refused_before_any_run(tmp_path, data):
         # bad seeds and budget
         code, _, e = out_err(['study', 'run', 'demo_t', '--store', str(tmp_path/'x.sqlite'), '--data-root', str(data), '--budget', 'huge'])
         assert code == 2 and 'huge' in e and not (tmp_path/'x.sqlite').exists(), e
+        # generated data into a committed store (results/<study>/, the default): refused, nothing created
+        code, _, e = out_err(['study', 'run', 'demo_t', '--data-root', str(data), '--mode', 'inline', '--no-progress'])
+        assert code == 2 and "holds generated data for ['retinamnist']" in e and 'real datasets only' in e, e
+        assert not (results_dir()/'demo_t').exists()
+
+def test_committed_pools_come_from_the_real_data():
+    "Each committed pool of the generative study was prepared from the real dataset's profile (its train counts say so)."
+    from imbalance_study.data.core import load_dataset, is_generated_file
+    from imbalance_study.data.profiles import make_profile
+    from imbalance_study.study.papers import GEN_SETS, GEN_KINDS, GEN_DIR
+    root = data_root()
+    if not all((root/f'{d}.npz').is_file() and not is_generated_file(root/f'{d}.npz') for d, _ in GEN_SETS):
+        pytest.skip(f'the real {[d for d, _ in GEN_SETS]} files are not in the data root {root}')
+    for d, p in GEN_SETS:
+        counts = make_profile(load_dataset(d, root), p, seed=0).counts()
+        for k in GEN_KINDS:
+            side = json.loads((results_dir()/GEN_DIR/'pools'/f'{d}_{p}_{k}.json').read_text())
+            assert side['prepare']['train_counts'] == counts, (d, p, k, side['prepare']['train_counts'], counts)
 
 def test_study_list_names_every_study():
     code, out, _ = out_err(['study', 'list'])
@@ -95,7 +114,7 @@ def test_study_list_names_every_study():
 def test_the_experiment_notebook_parses_every_config_field():
     "papermill reads every `RunConfig` field from the template's parameters cell (a comment it cannot parse drops the field)."
     import dataclasses, papermill as pm
-    from imbalance_study.executors import template_path
+    from imbalance_study.study.executors import template_path
     from imbalance_study.train import RunConfig
     params = pm.inspect_notebook(str(template_path()))
     missing = [f.name for f in dataclasses.fields(RunConfig) if f.name not in params]
@@ -104,7 +123,7 @@ def test_the_experiment_notebook_parses_every_config_field():
 
 def test_readme_results_are_the_committed_stores():
     "The README's study results section is what `readme_results` computes from the committed stores (run `imbalance-study study readme`)."
-    from imbalance_study.study import readme_results, README_BEGIN, README_END
+    from imbalance_study.study.core import readme_results, README_BEGIN, README_END
     text = (Path(__file__).resolve().parents[1]/'README.md').read_text(encoding='utf-8')
     section = text.split(README_BEGIN, 1)[1].split(README_END, 1)[0].strip()
     assert section == readme_results(), "README.md's study results differ from the committed stores: run `imbalance-study study readme`"

@@ -1,9 +1,9 @@
 "Uncertainty: planted effects are recovered with intervals that cover them, noise is not resolved, bootstrap intervals cover at their nominal rate, bad input is refused clearly."
 import numpy as np, pandas as pd
 import pytest
-from imbalance_study.analysis import synthetic_results, DEFAULT_EFFECTS
-from imbalance_study.profiles import class_groups
-from imbalance_study.uncertainty import (factors, NoPredictionsError, bootstrap_f1, paired_bootstrap, f1_from_counts, confusion_counts,
+from imbalance_study.study.analysis import synthetic_results, DEFAULT_EFFECTS
+from imbalance_study.data.profiles import class_groups
+from imbalance_study.study.uncertainty import (factors, NoPredictionsError, bootstrap_f1, paired_bootstrap, f1_from_counts, confusion_counts,
                                          factorial_effects, factorial_interactions, matched_pairs, compare_arms, arm_difference,
                                          nps_intervals, run_intervals, synthetic_prediction_runs)
 

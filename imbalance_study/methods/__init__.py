@@ -1,0 +1,1 @@
+"The other four papers' methods, each registered for `RunConfig(method=...)`: Balanced-MixUp and its baselines (`balanced_mixup`), Loss Conditional Training (`lct`), AdUni and its baselines (`aduni`), and generative augmentation (`diffusion`) with the RL class-adaptive sampler (`rlcas`)."

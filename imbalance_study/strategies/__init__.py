@@ -1,0 +1,1 @@
+"The hierarchy paper's strategy families, each a registered strategy of `imbalance_study.train`: augmentation tiers (`augment`), hard example mining (`hem`), hard adversarial mining (`ham`), batch balance and loss reweighting (`balance`), and the EMA teacher (`ema`)."

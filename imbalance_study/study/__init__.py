@@ -1,0 +1,1 @@
+"Running and reading studies: the grid (`grid`), its store (`store`), cost model (`cost`) and executors (`executors`); the analysis (`analysis`, `uncertainty`) and report (`report`); the study declaration (`core`), the five papers' studies (`papers`), the unified study (`unified`) and the recommender (`recommend`)."
