@@ -282,6 +282,10 @@ def _span(values) -> str:
     v = sorted(set(values))
     return str(v[0]) if len(v) == 1 else f"{v[0]}-{v[-1]}" if all(isinstance(x, (int, np.integer)) for x in v) else ', '.join(map(str, v))
 
+def _samples(b) -> str:
+    "A budget's training samples per run: one count, or the span its schedule allows."
+    return f"{b.min_samples:,}" if b.min_samples == b.max_samples else f"{b.min_samples:,}-{b.max_samples:,}"
+
 def provenance(frame:pd.DataFrame) -> str:
     "A paragraph: budget (width, samples), precision, seeds per cell, runs, torch, code versions and hardware of `frame`'s runs."
     if not len(frame): return "No finished runs yet."
@@ -290,7 +294,7 @@ def provenance(frame:pd.DataFrame) -> str:
     for b in dict.fromkeys(runs.budget):
         bb = get_budget(b)
         widths = _span(int(w) if pd.notna(w) else bb.width for w in runs[runs.budget == b].width)
-        budgets.append(f"`{b}` (ResNet-18 width {widths}, {bb.min_samples:,}-{bb.max_samples:,} training samples per run)")
+        budgets.append(f"`{b}` (ResNet-18 width {widths}, {_samples(bb)} training samples per run)")
     n = frame.groupby(['arm', 'dataset', 'profile']).seed.nunique()
     shas = [str(c) for c in runs.code_version if c]
     commits = sorted({c[:7] for c in shas})
