@@ -545,11 +545,12 @@ def key(self:RunConfig) -> str:
 
 @patch
 def label(self:RunConfig) -> str:
-    "A short human-readable name of the strategies that are on."
+    "A short human-readable name of the strategies that are on (method args as the canonical config stores them: a tuple reads as a list)."
     on = self.strategies()
     on.pop(self.method, None)
     parts = [FAMILIES[k].token(v) if k in FAMILIES else (k if v is True else f'{k}={v}') for k, v in on.items()]
-    if self.method: parts.append(self.method + (f"({','.join(f'{k}={v}' for k, v in sorted(self.method_args.items()))})" if self.method_args else ''))
+    args = json.loads(json.dumps(self.method_args, sort_keys=True))   # equal keys, equal labels: the stored config rebuilds the label
+    if self.method: parts.append(self.method + (f"({','.join(f'{k}={v}' for k, v in args.items())})" if args else ''))
     return '+'.join(parts) or 'baseline'
 
 # %% ../nbs/08_train.ipynb #d84cd64d
