@@ -69,6 +69,7 @@ def _study_arguments(s:argparse.ArgumentParser):
     r = sub.add_parser('run', help='run (or resume) a study into its store, results/<study>/', description="Run (or resume) a study's runs through the grid runner.")
     r.add_argument('name', help='the study (`imbalance-study study list`)')
     r.add_argument('--seeds', nargs='+', type=int, default=None, help="training seeds (default: the study's; given, they replace every arm's)")
+    r.add_argument('--cells', nargs='+', default=None, metavar='CELL', help="only the runs on these data cells, e.g. retinamnist/long_tail 'breastmnist/long_tail r=10' (a wrong one is answered with the study's cells)")
     _add_common(r)
     _execution_arguments(r)
     r.set_defaults(budget=None, precision=None, store=None)   # the study's budget, its store's precision, results/<study>/
@@ -91,7 +92,7 @@ def _shape_arguments(p:argparse.ArgumentParser):
 def _run_arguments(r:argparse.ArgumentParser):
     r.add_argument('--dataset', default='retinamnist', help='a dataset name (cifar10, a MedMNIST flag, a registered dataset) or an image folder / .csv / .npz path')
     r.add_argument('--profile', default='full', help="full, long_tail, extreme_long_tail (Table 4; long_tail with --imbalance-ratio: the rule) or custom (with --counts)")
-    r.add_argument('--strategy', default='baseline', help="one label as `grid --strategies` takes it, e.g. baseline, trivialaugment+ham+ema, focal_loss(gamma=2)")
+    r.add_argument('--strategy', default='baseline', help="one label as `grid --strategies` takes it, e.g. baseline, trivialaugment+ham+ema, focal(phi=2)")
     r.add_argument('--method', default=None, help='a paper method (balanced_mixup, lct, aduni, ...), added to --strategy')
     r.add_argument('--method-args', default=None, metavar='K=V,...', help="the method's arguments, e.g. 'alpha=0.2'")
     r.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
@@ -382,7 +383,7 @@ def _study_run(a) -> int:
     precision = study_precision(study, a.store, a.precision, device)
     if precision == 'bf16' and not native_bf16(default_device(device)):
         print(f"note: the store of {study.name} is in bf16, which this device emulates: the same numbers, much slower")
-    configs = study_configs(study, a.budget, a.seeds, precision)
+    configs = study_configs(study, a.budget, a.seeds, precision, a.cells)
     if not a.dry_run: check_real_data(a.store, [c.dataset for c in configs], a.data_root)   # committed stores: real data only
     if study.prepare is not None and not a.dry_run:   # after the arguments are checked, before the store is opened
         from imbalance_study.core import data_root

@@ -6,12 +6,13 @@ Docs: https://imbalance-study.github.io/imbalance_study/losses.html.md"""
 
 # %% ../nbs/06_losses.ipynb #26178746
 from __future__ import annotations
+import copy
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['inverse_frequency_weights', 'class_balanced_weights', 'weighted_cross_entropy', 'soft_cross_entropy',
-           'WeightedCrossEntropy', 'per_sample_loss', 'focal_loss', 'vs_logits', 'vs_loss', 'logit_adjusted_loss',
-           'balanced_softmax_loss', 'ldam_loss', 'ClassCountLoss']
+           'WeightedCrossEntropy', 'per_sample_loss', 'focal_loss', 'cb_focal_loss', 'vs_logits', 'vs_loss',
+           'logit_adjusted_loss', 'balanced_softmax_loss', 'ldam_loss', 'ClassCountLoss']
 
 # %% ../nbs/06_losses.ipynb #5734e512
 def _reduce(loss, reduction):
@@ -56,10 +57,27 @@ class WeightedCrossEntropy(nn.Module):
         self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
     def forward(self, z, y, reduction='mean'): return weighted_cross_entropy(z, y, self.weight, reduction)
 
-def per_sample_loss(loss_func, z, y) -> torch.Tensor:
-    "Per-sample losses of `loss_func` (called with `reduction='none'` when it accepts it, else per-sample cross-entropy)."
-    try: return loss_func(z, y, reduction='none')
-    except TypeError: return F.cross_entropy(z, y, reduction='none')
+def _reduction_none_copy(loss_func):
+    "A copy of a PyTorch / fastai loss (one with a `reduction` attribute) that returns per-sample losses, or None."
+    try: lf = copy.deepcopy(loss_func); lf.reduction = 'none'
+    except Exception: return None
+    return lf
+
+def per_sample_loss(loss_func) -> callable:
+    "`f(z, *y) -> one loss per sample` from `loss_func`, which stays as it is; `f.source` says how (see below)."
+    def ce(z, *y): return F.cross_entropy(z, y[0], reduction='none')
+    if loss_func is not None and not hasattr(loss_func, 'reduction'):   # the library's losses take `reduction=` per call
+        def f(z, *y):
+            try: return loss_func(z, *y, reduction='none')
+            except TypeError: return ce(z, *y)                         # a plain function without `reduction=`
+        f.source = f'{getattr(loss_func, "__name__", type(loss_func).__name__)}(..., reduction="none")'
+    elif loss_func is not None and (lf := _reduction_none_copy(loss_func)) is not None:   # nn.CrossEntropyLoss, fastai's losses
+        def f(z, *y):
+            out = lf(z, *y)
+            return out if out.ndim == 1 and len(out) == len(z) else ce(z, *y)   # a loss that ignores `reduction`
+        f.source = f'{type(loss_func).__name__}(reduction="none")'
+    else: f = ce; f.source = 'cross_entropy(reduction="none")'
+    return f
 
 # %% ../nbs/06_losses.ipynb #dad8d4ff
 def focal_loss(z, y, alpha=None, phi:float=2.0, reduction='mean'):
@@ -73,6 +91,12 @@ def focal_loss(z, y, alpha=None, phi:float=2.0, reduction='mean'):
         else: a = torch.as_tensor(alpha, dtype=loss.dtype, device=z.device)[y]
         loss = a * loss
     return _reduce(loss, reduction)
+
+# %% ../nbs/06_losses.ipynb #5bee00d6
+def cb_focal_loss(z, y, counts, beta:float=0.9999, phi:float=2.0, reduction='mean'):
+    "Class-balanced focal loss: `focal_loss` (`phi`) weighted by the effective-number weights of `counts` (`beta`)."
+    return focal_loss(z, y, alpha=class_balanced_weights(counts, beta).to(z.device), phi=phi, reduction=reduction)
+
 
 # %% ../nbs/06_losses.ipynb #e53edb5e
 def vs_logits(z, counts, gamma:float=0.2, tau:float=1.0):

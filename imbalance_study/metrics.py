@@ -25,19 +25,28 @@ def per_class_f1(cm:torch.Tensor) -> torch.Tensor:
     denom = cm.sum(0) + cm.sum(1)
     return torch.where(denom > 0, 2 * tp / denom.clamp_min(1e-12), torch.zeros_like(tp))
 
+def _ratio(num, den): return torch.where(den > 0, num / den.clamp_min(1), torch.zeros_like(num))
+
+def _group_mean(values, groups, keep=None) -> dict:
+    "Mean of `values` per group name (over the classes where `keep` is true; NaN for a group with none)."
+    keep = [True] * len(values) if keep is None else keep
+    return {g: float(np.mean([v for v, gg, k in zip(values, groups, keep) if gg == g and k]) if any(gg == g and k for gg, k in zip(groups, keep)) else np.nan)
+            for g in dict.fromkeys(groups)}
+
 def classification_metrics(y_true, y_pred, n_classes:int, groups=None) -> dict:
-    "Macro-F1, per-class F1, accuracy, balanced accuracy and (with `groups`, one name per class) per-group mean F1."
-    cm = confusion_matrix(y_true, y_pred, n_classes).cpu()
-    f1 = per_class_f1(cm)
-    support = cm.sum(1).double()
-    recall = torch.where(support > 0, cm.diag() / support.clamp_min(1), torch.zeros_like(support))
+    "Macro-F1 and -precision, per-class F1 and recall, accuracy, balanced accuracy; with `groups` (one name per class), per-group mean F1 and recall."
+    cm = confusion_matrix(y_true, y_pred, n_classes).cpu().double()
+    f1, support = per_class_f1(cm), cm.sum(1)
+    recall, precision = _ratio(cm.diag(), support), _ratio(cm.diag(), cm.sum(0))
     out = dict(macro_f1=f1.mean().item(), accuracy=(cm.diag().sum() / cm.sum().clamp_min(1)).item(),
                balanced_accuracy=recall[support > 0].mean().item() if (support > 0).any() else 0.0,
+               macro_precision=precision.mean().item(),
                per_class_f1=[round(v, 6) for v in f1.tolist()], per_class_recall=[round(v, 6) for v in recall.tolist()])
     if groups is not None:
-        out['group_f1'] = {g: float(np.mean([f for f, gg in zip(out['per_class_f1'], groups) if gg == g]))
-                           for g in dict.fromkeys(groups)}
+        out['group_f1'] = _group_mean(out['per_class_f1'], groups)
+        out['group_recall'] = _group_mean(recall.tolist(), groups, (support > 0).tolist())   # the long-tail papers' many/medium/few-shot accuracy
     return out
+
 
 # %% ../nbs/04_metrics.ipynb #77dead9d
 def grading_metrics(y_true, y_pred) -> dict:

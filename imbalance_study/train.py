@@ -20,7 +20,7 @@ from fastai.optimizer import OptimWrapper
 from tqdm.auto import tqdm
 from .core import (set_seed, make_generator, default_device, get_budget, Budget, BUDGETS, library_versions, git_commit,
                                    PRECISIONS, resolve_precision, results_dir)
-from .data.core import ImageDataset, Split, load_dataset, dataset_info, is_medmnist, DatasetInfo
+from .data.core import ImageDataset, Split, load_dataset, dataset_info, is_medmnist, DatasetInfo, task_protocol
 from .data.profiles import (make_profile, class_groups, dataset_groups, check_counts, PROFILE_NAMES, ALL_PROFILES,
                                       CUSTOM_PROFILE, PROFILES)
 from .models import resnet18_small, channel_stats, create_model, check_arch, ARCHS, DEFAULT_ARCH
@@ -30,10 +30,11 @@ from .losses import WeightedCrossEntropy
 # %% auto #0
 __all__ = ['STRATEGIES', 'FAMILIES', 'FAMILY_FIELDS', 'MAX_SEED', 'OPTIONAL_FIELDS', 'AUGMENT_TIERS', 'ShuffleSampler',
            'TensorLoader', 'predict', 'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainRecord',
-           'TrainPlan', 'Strategy', 'register_strategy', 'needs_features', 'temporary_strategy', 'Requires', 'Family',
-           'families', 'register_family', 'temporary_family', 'RegistryView', 'RegistryMap', 'unmet_requirement',
-           'family_combinations', 'single_combinations', 'family_fields', 'RunConfig', 'DeviceFastPath',
-           'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan', 'apply_strategies', 'run']
+           'TrainPlan', 'Strategy', 'register_strategy', 'check_method_args', 'needs_features', 'temporary_strategy',
+           'Requires', 'Family', 'families', 'register_family', 'temporary_family', 'RegistryView', 'RegistryMap',
+           'unmet_requirement', 'family_combinations', 'single_combinations', 'family_fields', 'RunConfig',
+           'DeviceFastPath', 'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan',
+           'apply_strategies', 'run']
 
 # %% ../nbs/08_train.ipynb #b88995b5
 class ShuffleSampler:
@@ -209,6 +210,17 @@ def register_strategy(name:str, apply, order:int, doc:str='', args=None,
         raise ValueError(f"needs_features of strategy {name!r} must be True, False or a function of the method's args, got {needs_features!r}.")
     STRATEGIES[name] = Strategy(name, apply, order, doc, None if args is None else tuple(sorted(args)), needs_features)
     return apply
+
+def check_method_args(method:str, # the method's registered name, for the message
+                      args, # its `method_args` (None: none)
+                      valid=(), # the valid keys (besides those of `defaults`)
+                      defaults:dict|None=None) -> dict: # values of the keys not given
+    "The one check of a method's args: a dict with only `valid` or `defaults` keys, returned over `defaults`; a `ValueError` names the unknown keys and the valid ones."
+    if args is None: args = {}
+    if not isinstance(args, dict): raise ValueError(f"method_args of {method!r} must be a dict, got {args!r}.")
+    ok = set(valid) | set(defaults or {})
+    if bad := sorted(set(args) - ok): raise ValueError(f"Unknown method_args {bad} for method {method!r}; valid: {sorted(ok)}.")
+    return {**(defaults or {}), **args}
 
 def needs_features(name:str, args=None) -> bool:
     "Whether strategy `name` (with `method_args` `args`) needs a model with `encode`, `head` and `feature_dim`."
@@ -494,10 +506,8 @@ def validate(self:RunConfig, root=None, # data root holding registered datasets 
         raise ValueError(f"Unknown method {self.method!r}; registered methods are {methods} (import imbalance_study to register them all).")
     if self.method is None and self.method_args:
         raise ValueError(f"method_args {self.method_args!r} given without a method: set method, or leave method_args empty.")
-    if not isinstance(self.method_args, dict): raise ValueError(f"method_args must be a dict, got {self.method_args!r}.")
-    valid = STRATEGIES[self.method].args if self.method else None
-    if valid is not None and set(self.method_args) - set(valid):
-        raise ValueError(f"Unknown method_args {sorted(set(self.method_args) - set(valid))} for method {self.method!r}; valid: {list(valid)}.")
+    if self.method is not None and STRATEGIES[self.method].args is not None: check_method_args(self.method, self.method_args, STRATEGIES[self.method].args)
+    elif not isinstance(self.method_args, dict): raise ValueError(f"method_args must be a dict, got {self.method_args!r}.")
     get_budget(self.budget)
     _check_int('seed', self.seed, 0, MAX_SEED); _check_int('profile_seed', self.profile_seed, 0, MAX_SEED)
     if self.width is not None: _check_int('width', self.width, 1, 4096)
@@ -686,11 +696,12 @@ def build_plan(config:RunConfig, data:ImageDataset|None=None, root=None, device=
     return apply_strategies(plan)
 
 def apply_strategies(plan:TrainPlan) -> TrainPlan:
-    "Apply the strategies (and method) of `plan.config` to `plan`, in their registered order."
+    "Apply the strategies (and method) of `plan.config` to `plan`, in their registered order, then the task's protocol (`data.core.task_protocol`)."
     for name, value in sorted(plan.config.strategies().items(), key=lambda kv: STRATEGIES[kv[0]].order if kv[0] in STRATEGIES else 0):
         if name not in STRATEGIES:
             raise ValueError(f"Strategy {name!r} is not registered; import imbalance_study (or its module) first. Registered: {sorted(STRATEGIES)}.")
         STRATEGIES[name].apply(plan, value)
+    if (protocol := task_protocol(plan.data.name)) is not None: protocol(plan)
     return plan
 
 # %% ../nbs/08_train.ipynb #329c597a

@@ -62,7 +62,7 @@ def test_run_prints_the_library_record(data):
     (['--strategy', 'ham'], "'ham' needs an augmentation tier"), (['--strategy', 'mixup'], "Unknown strategy 'mixup'"),
     (['--dataset', 'imagenet'], "Unknown dataset 'imagenet'"), (['--seed', '-3'], 'seed must be an integer in [0,'),
     (['--threads', '0'], '--threads must be in [1,'), (['--device', 'cuda:99'], "--device: 'cuda:99' does not exist here"),
-    (['--method-args', 'alpha=1'], '--method-args needs --method'), (['--method', 'focal_loss', '--method-args', 'phii=3'], "Unknown method_args ['phii']")])
+    (['--method-args', 'alpha=1'], '--method-args needs --method'), (['--method', 'focal', '--method-args', 'phii=3'], "Unknown method_args ['phii']")])
 def test_run_bad_input_exit_2(extra, msg, data, tmp_path):
     code, out, err = out_err(['run', '--budget', 'tiny', '--data-root', str(data), '--no-progress', *extra])
     assert code == 2 and msg in err and err.startswith('imbalance-study run: error:'), err

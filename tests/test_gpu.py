@@ -23,7 +23,8 @@ def test_tiny_run_on_the_device(retina, precision, fields):
 
 def test_ham_batched_and_chunked_scoring_agree_on_the_device():
     "HAM's one batched forward with per-variant BatchNorm statistics (the GPU default) equals K forwards of B."
-    from imbalance_study.strategies.ham import HardAdversarialMining, per_sample_loss
+    from imbalance_study.strategies.ham import HardAdversarialMining
+    from imbalance_study.losses import per_sample_loss
     from imbalance_study.models import resnet18_small
     from imbalance_study.core import make_generator
     import torch.nn as nn

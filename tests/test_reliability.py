@@ -38,7 +38,7 @@ def test_failed_notebook_write_keeps_the_result(tmp_path, data):
     assert again.ran == 0 and again.skipped == 2                 # nothing is trained twice
 
 def test_long_labels_make_short_artifact_names():
-    c = RunConfig('retinamnist', method='focal_loss', method_args={'alpha': [0.1] * 11, 'phi': 2.0})
+    c = RunConfig('retinamnist', method='focal', method_args={'alpha': [0.1] * 11, 'phi': 2.0})
     name = artifact_name(c.canonical())
     assert max(len(part) for part in name.split('/')) < 200 and c.key() in name
 
@@ -66,7 +66,7 @@ def test_equal_configs_have_equal_keys_and_bad_fields_are_refused():
     for bad, msg in [(dict(seed=True), 'seed must be an integer'), (dict(method_args={'gamma': 2}), 'given without a method'),
                      (dict(width=True), 'width must be an integer'), (dict(profile_seed='x'), 'profile_seed must be an integer'),
                      (dict(seed=2**63 - 1), 'seed must be an integer in [0, 2147483647]'),
-                     (dict(method='focal_loss', method_args={'phii': 3}), "Unknown method_args ['phii']")]:
+                     (dict(method='focal', method_args={'phii': 3}), "Unknown method_args ['phii']")]:
         with pytest.raises(ValueError, match=None) as e: RunConfig(**bad).validate()
         assert msg in str(e.value), (bad, str(e.value))
 
@@ -184,7 +184,7 @@ def test_ctrl_c_stops_a_papermill_grid_promptly(tmp_path, data, to):
     (['--seeds', '99999999999999999999'], 'seed must be an integer in [0, 2147483647]'),
     (['--threads', '0'], '--threads must be in [1,'),
     (['--devices', 'cuda:0'], "--devices: 'cuda:0' does not exist here"),
-    (['--strategies', 'focal_loss(phii=3)'], "Unknown method_args ['phii']"),
+    (['--strategies', 'focal(phii=3)'], "Unknown method_args ['phii']"),
     (['--workers', '1000'], '--workers must be in [1,'),
     (['--workers', '-1'], '--workers must be in [1,'),
     (['--runs-per-gpu', '0'], '--runs-per-gpu must be >= 1'),

@@ -21,9 +21,9 @@ __all__ = ['CIFAR10_CLASSES', 'STUDY_DATASETS', 'MEDMNIST_SIZES', 'OWN_KINDS', '
            'CIFAR10_VAL_PER_CLASS', 'CIFAR10_VAL_SEED', 'GENERATED_KEY', 'DOWNLOAD_TIMEOUT_S', 'DatasetNotFoundError',
            'DatasetFileError', 'DatasetInfo', 'is_medmnist', 'check_size', 'dataset_info', 'DatasetSpec',
            'registered_datasets', 'own_spec', 'register_dataset', 'unregister_dataset', 'DerivedDataset',
-           'register_derived_dataset', 'derived_datasets', 'source_of', 'Split', 'ImageDataset', 'to_image_tensor',
-           'to_label_tensor', 'is_generated_file', 'medmnist_file', 'fetch_file', 'fetch_dataset', 'load_dataset',
-           'write_fake_dataset', 'fake_study_data', 'own_info', 'load_own', 'write_fake_image_folder']
+           'register_derived_dataset', 'derived_datasets', 'task_protocol', 'source_of', 'Split', 'ImageDataset',
+           'to_image_tensor', 'to_label_tensor', 'is_generated_file', 'medmnist_file', 'fetch_file', 'fetch_dataset',
+           'load_dataset', 'write_fake_dataset', 'fake_study_data', 'own_info', 'load_own', 'write_fake_image_folder']
 
 # %% ../../nbs/01_data.ipynb #337de3e1
 @dataclass(frozen=True)
@@ -187,25 +187,32 @@ class DerivedDataset:
     source:str    # the dataset it is built from: 'cifar10', a MedMNIST flag, an own or another derived dataset
     info:object   # `info(size=None) -> DatasetInfo` (reads no file)
     load:object   # `load(root=, download=, size=, seed=) -> ImageDataset` named `name`
+    protocol:object = None   # `protocol(plan)`, applied by `build_plan` after every method: what the task needs whatever is trained on it
 
 
 def register_derived_dataset(name:str, # the name to use in `RunConfig(dataset=...)`
                              source:str, # the dataset whose files it is built from
                              info, # `info(size=None) -> DatasetInfo`, without reading files
                              load, # `load(root=, download=, size=, seed=) -> ImageDataset`, called with keywords
+                             protocol=None, # `protocol(plan)`: the task's evaluation (e.g. LCT's binary tasks: AUC selection)
                             ) -> DerivedDataset:
     "Register a derived dataset: `dataset_info` and `load_dataset` call its `info` and `load` before any other lookup."
     if (not isinstance(name, str) or not name or '/' in name or name.endswith(('.csv', '.npz')) or name == 'cifar10'
             or is_medmnist(name) or name == source):
         raise ValueError(f"Derived dataset name {name!r} is not usable: give a name without '/' that is not 'cifar10', a MedMNIST flag or its source.")
     if not isinstance(source, str) or not source: raise ValueError(f"source must be a dataset name, got {source!r}.")
-    if not (callable(info) and callable(load)): raise TypeError(f"{name}: info and load must be callables.")
-    _DERIVED[name] = d = DerivedDataset(name, source, info, load)
+    if not (callable(info) and callable(load)) or not (protocol is None or callable(protocol)):
+        raise TypeError(f"{name}: info, load (and protocol, when given) must be callables.")
+    _DERIVED[name] = d = DerivedDataset(name, source, info, load, protocol)
     return d
 
 def derived_datasets() -> list:
     "Names of the registered derived datasets."
     return sorted(_DERIVED)
+
+def task_protocol(name:str):
+    "The `protocol(plan)` registered with derived dataset `name`, else None."
+    return _DERIVED[name].protocol if isinstance(name, str) and name in _DERIVED else None
 
 def source_of(name:str) -> str:
     "The dataset on disk that `name` is built from: a derived dataset's source, followed through derived ones; else `name`."

@@ -13,15 +13,15 @@ from fastai.losses import CrossEntropyLossFlat
 from ..core import Budget, make_generator
 from ..data.fastai_dls import feature_model
 from ..strategies.augment import batch_normalize, in_pixel_space
-from ..losses import ClassCountLoss, balanced_softmax_loss, ldam_loss
+from ..losses import ClassCountLoss, balanced_softmax_loss, logit_adjusted_loss, ldam_loss
 from ..data.samplers import ClassSampler, BalancedBatchSampler, class_sampling_probs, _class_index
-from ..train import TrainPlan, ShuffleSampler, ProtocolCallback, register_strategy
+from ..train import TrainPlan, ShuffleSampler, ProtocolCallback, register_strategy, check_method_args
 
 # %% auto #0
 __all__ = ['ALPHA_SCHEDULES', 'SAMPLERS', 'AUGMENTS', 'ADUNI_DEFAULTS', 'crop_flip', 'two_views', 'AdUniModel', 'supcon_loss',
            'classifier_contrastive_loss', 'log_class_prior', 'aduc_loss', 'AlphaSchedule', 'ProgressiveSampler',
            'make_sampler', 'AduCLoss', 'at_selected', 'AdUniCallback', 'apply_aduni', 'AdUni', 'NormedLinear',
-           'apply_balanced_softmax', 'apply_ldam', 'crt_budget', 'CRTCallback', 'apply_crt']
+           'apply_balanced_softmax', 'apply_logit_adjust', 'apply_ldam', 'crt_budget', 'CRTCallback', 'apply_crt']
 
 # %% ../../nbs/22_aduni.ipynb #22cd6fd8
 def crop_flip(x:torch.Tensor, # float images `B x C x H x W`
@@ -269,11 +269,6 @@ def _augment_of(augment):
     if aug is None: raise ValueError(f"Unknown augment {augment!r}; valid: {sorted(AUGMENTS)} or a callable augment(x, generator).")
     return aug
 
-def _check_args(args:dict, defaults:dict, method:str) -> dict:
-    bad = sorted(set(args) - set(defaults))
-    if bad: raise ValueError(f"Unknown {method} argument(s) {bad}; valid: {sorted(defaults)}.")
-    return {**defaults, **args}
-
 def _is_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 def _check_aduni_values(a:dict):
@@ -288,7 +283,7 @@ def _check_aduni_values(a:dict):
 # %% ../../nbs/22_aduni.ipynb #617270de
 def apply_aduni(plan:TrainPlan, args:dict):
     "The `aduni` method: AdUniModel, AduCLoss, its sampler and the two-view callback."
-    a = _check_args(args or {}, ADUNI_DEFAULTS, 'aduni')
+    a = check_method_args('aduni', args, defaults=ADUNI_DEFAULTS)
     aug = _augment_of(a['augment'])
     _check_aduni_values(a)
     h = a['horizon']
@@ -351,18 +346,25 @@ class NormedLinear(nn.Module):
 
 def apply_balanced_softmax(plan:TrainPlan, args:dict):
     "Balanced Softmax loss (`balanced_softmax`)."
-    a = _check_args(args or {}, dict(sampler='none'), 'balanced_softmax')
+    a = check_method_args('balanced_softmax', args, defaults=dict(sampler='none'))
     plan.loss_func = ClassCountLoss(balanced_softmax_loss, plan.data.counts()).to(plan.device)
+    plan.sampler = make_sampler(a['sampler'], plan)
+
+def apply_logit_adjust(plan:TrainPlan, args:dict):
+    "Logit-adjusted cross-entropy `CE(z + tau log pi)` (`logit_adjust`; at tau = 1 it is Balanced Softmax)."
+    a = check_method_args('logit_adjust', args, defaults=dict(sampler='none', tau=1.0))
+    plan.loss_func = ClassCountLoss(logit_adjusted_loss, plan.data.counts(), tau=a['tau']).to(plan.device)
     plan.sampler = make_sampler(a['sampler'], plan)
 
 def apply_ldam(plan:TrainPlan, args:dict):
     "LDAM loss on a cosine classifier (`ldam`)."
-    a = _check_args(args or {}, dict(sampler='none', max_m=0.5, s=30.0, normed=True), 'ldam')
+    a = check_method_args('ldam', args, defaults=dict(sampler='none', max_m=0.5, s=30.0, normed=True))
     if a['normed']: plan.model.head = NormedLinear(plan.model.feature_dim, plan.data.n_classes).to(plan.device)
     plan.loss_func = ClassCountLoss(ldam_loss, plan.data.counts(), max_m=a['max_m'], s=a['s']).to(plan.device)
     plan.sampler = make_sampler(a['sampler'], plan)
 
 register_strategy('balanced_softmax', apply_balanced_softmax, order=50, doc="Balanced Softmax loss (Ren et al. 2020)", args={'sampler'})
+register_strategy('logit_adjust', apply_logit_adjust, order=50, doc="Logit-adjusted loss (tau; Menon et al. 2021)", args={'sampler', 'tau'})
 register_strategy('ldam', apply_ldam, order=50, doc="LDAM loss with a cosine classifier (Cao et al. 2019)", args={'sampler', 'max_m', 's', 'normed'})
 
 # %% ../../nbs/22_aduni.ipynb #a8175d20
@@ -400,7 +402,7 @@ class CRTCallback(Callback):
 
 def apply_crt(plan:TrainPlan, args:dict):
     "Decoupled classifier re-training (`crt`)."
-    a = _check_args(args or {}, dict(crt_fraction=0.2), 'crt')
+    a = check_method_args('crt', args, defaults=dict(crt_fraction=0.2))
     plan.budget, s1 = crt_budget(plan.budget, a['crt_fraction'])
     stage2 = ClassSampler(plan.data.train.y.to(plan.device), 0.0, plan.generator(3), n_classes=plan.data.n_classes)
     plan.info['crt_switch_at'] = s1

@@ -16,9 +16,9 @@ from ..data.core import Split
 from ..data.profiles import dataset_groups
 from ..data.samplers import ClassSampler, sampled_dl, dl_labels
 from ..strategies.augment import batch_normalize, in_pixel_space
-from ..losses import focal_loss, class_balanced_weights, WeightedCrossEntropy, soft_cross_entropy
+from ..losses import focal_loss, cb_focal_loss, class_balanced_weights, ClassCountLoss, WeightedCrossEntropy, soft_cross_entropy
 from ..metrics import classification_metrics, grading_metrics
-from ..train import register_strategy, predict, TrainPlan
+from ..train import register_strategy, predict, TrainPlan, check_method_args
 
 # %% auto #0
 __all__ = ['sample_lambda', 'mix_batches', 'BalancedMixUp', 'grading_test_hook', 'apply_balanced_mixup', 'apply_sampling',
@@ -143,10 +143,8 @@ def _fastai_batch(self, n:int) -> tuple:
 _COMMON = {'tta_flip'}
 
 def _check_args(method:str, args, valid:set) -> dict:
-    if args is None: args = {}
-    if not isinstance(args, dict): raise ValueError(f"method_args of {method!r} must be a dict, got {args!r}.")
-    bad = set(args) - valid - _COMMON
-    if bad: raise ValueError(f"Unknown method_args {sorted(bad)} for {method!r}; valid: {sorted(valid | _COMMON)}.")
+    "`check_method_args` with the keys every method here takes (`tta_flip`), and `tta_flip`'s value checked."
+    args = check_method_args(method, args, valid | _COMMON)
     if not isinstance(args.get('tta_flip', False), bool): raise ValueError(f"tta_flip must be True or False, got {args['tta_flip']!r}.")
     return args
 
@@ -184,13 +182,17 @@ def apply_sampling(plan:TrainPlan, args:dict):
     _finish(plan, 'sampling', args, q=args['q'], class_probs=[round(p, 6) for p in plan.sampler.probs.tolist()])
 
 def apply_focal(plan:TrainPlan, args:dict):
-    "`method='focal'`: focal loss `-alpha_y (1 - p_y)^phi log p_y`."
-    args = _check_args('focal', args, {'phi', 'alpha'})
-    phi, alpha = args.get('phi', 2.0), args.get('alpha')
-    if alpha is not None and (not hasattr(alpha, '__len__') or len(alpha) != plan.data.n_classes):
-        raise ValueError(f"focal alpha must have one weight per class ({plan.data.n_classes}), got {alpha!r}.")
-    plan.loss_func = partial(focal_loss, phi=phi, alpha=alpha)
-    _finish(plan, 'focal', args, phi=phi, alpha=alpha)
+    "`method='focal'`: focal loss `-alpha_y (1 - p_y)^phi log p_y`; `beta` gives the class-balanced `alpha` (CB-Focal)."
+    args = _check_args('focal', args, {'phi', 'alpha', 'beta'})
+    phi, alpha, beta, C = args.get('phi', 2.0), args.get('alpha'), args.get('beta'), plan.data.n_classes
+    if alpha is not None and beta is not None: raise ValueError(f"focal takes alpha or beta (class-balanced alpha), not both; got alpha={alpha!r}, beta={beta!r}.")
+    if isinstance(alpha, (int, float)) and C != 2: raise ValueError(f"focal alpha as one number is for 2 classes (the weight of class 1); with {C} classes give one weight per class, got {alpha!r}.")
+    if alpha is not None and not isinstance(alpha, (int, float)) and (not hasattr(alpha, '__len__') or len(alpha) != C):
+        raise ValueError(f"focal alpha must have one weight per class ({C}), or be one number on 2 classes, got {alpha!r}.")
+    if beta is not None and not (isinstance(beta, (int, float)) and 0 <= beta < 1): raise ValueError(f"focal beta must be a number in [0, 1), got {beta!r}.")
+    if beta is None: plan.loss_func = partial(focal_loss, phi=phi, alpha=alpha)
+    else: plan.loss_func = ClassCountLoss(cb_focal_loss, plan.data.counts(), beta=beta, phi=phi).to(plan.device)
+    _finish(plan, 'focal', args, phi=phi, alpha=alpha, beta=beta)
 
 def apply_cb_loss(plan:TrainPlan, args:dict):
     "`method='cb_loss'`: cross-entropy weighted by class-balanced weights `(1 - beta) / (1 - beta^n_c)` (Cui et al., 2019)."
@@ -202,5 +204,5 @@ def apply_cb_loss(plan:TrainPlan, args:dict):
 
 register_strategy('balanced_mixup', apply_balanced_mixup, 50, "Balanced-MixUp (alpha)", args={'alpha'} | _COMMON)
 register_strategy('sampling', apply_sampling, 50, "instance / class / square-root sampling (q)", args={'q'} | _COMMON)
-register_strategy('focal', apply_focal, 50, "focal loss (phi, alpha)", args={'phi', 'alpha'} | _COMMON)
+register_strategy('focal', apply_focal, 50, "focal loss (phi; alpha, or beta for class-balanced alpha)", args={'phi', 'alpha', 'beta'} | _COMMON)
 register_strategy('cb_loss', apply_cb_loss, 50, "class-balanced cross-entropy (beta)", args={'beta'} | _COMMON);

@@ -17,14 +17,14 @@ from ..metrics import binary_score_metrics
 from ..losses import focal_loss, vs_loss
 from ..data.profiles import dataset_groups
 from ..train import (RunConfig, TrainPlan, ProtocolCallback, register_strategy, train_plan, fast_path_of,
-                                   evaluate_model, run)
+                                   evaluate_model, run, check_method_args)
 
 # %% auto #0
 __all__ = ['BINARY_TASKS', 'LOSS_KINDS', 'EVAL_GRIDS', 'DEFAULT_DISTRIBUTIONS', 'LOWER_IS_BETTER', 'BINARY_METHODS', 'LCT_ARGS',
-           'apply_vs_loss', 'apply_focal_loss', 'binary_task_info', 'imbalance_indices', 'make_binary_task',
-           'official_linear_support', 'LinearDistribution', 'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback',
-           'SAMCallback', 'lambda_grid', 'encode_split', 'grid_scores', 'grid_metrics', 'select_lambda', 'lct_parts',
-           'BinaryProtocolCallback', 'train_binary', 'binary_trainer', 'run_lct', 'apply_lct']
+           'binary_task_info', 'imbalance_indices', 'make_binary_task', 'official_linear_support', 'LinearDistribution',
+           'ConditionalLoss', 'FiLM', 'LCTModel', 'LCTCallback', 'SAMCallback', 'lambda_grid', 'encode_split',
+           'grid_scores', 'grid_metrics', 'select_lambda', 'lct_parts', 'BinaryProtocolCallback', 'train_binary',
+           'binary_trainer', 'run_lct', 'apply_lct', 'apply_vs_loss']
 
 # %% ../../nbs/21_lct.ipynb #faa63463
 BINARY_TASKS = {
@@ -85,8 +85,10 @@ def make_binary_task(name:str, # a key of `BINARY_TASKS`
     note = f"binary task {name}: positive = {t['names'][1]}, train {c[0]} negative / {c[1]} positive (beta {c[0] / c[1]:.1f}, requested {beta}, seed {seed})"
     return ImageDataset(binary_task_info(name, base.info.size), train, val, test, source_file=base.source_file, notes=base.notes + [note])
 
+def _task_protocol(plan): _binary_protocol(plan)   # every run on a task: AUC selection and binary test metrics (below)
+
 for _name, _t in BINARY_TASKS.items():   # each task is a dataset name: `load_dataset(name, root, seed=...)` builds it at its default beta
-    register_derived_dataset(_name, _t['source'], partial(binary_task_info, _name), partial(make_binary_task, _name))
+    register_derived_dataset(_name, _t['source'], partial(binary_task_info, _name), partial(make_binary_task, _name), protocol=_task_protocol)
 
 # %% ../../nbs/21_lct.ipynb #187452de
 def official_linear_support(a:float, b:float, h_b:float) -> tuple:
@@ -431,16 +433,16 @@ def binary_trainer(plan:TrainPlan, progress:bool=True) -> tuple:
     proto.best_metrics = dict(evaluate_model(best, plan.data.val, 2, dataset_groups(plan.data)), lct=proto.best_metrics)
     return best, proto
 
-BINARY_METHODS = ('lct', 'vs_loss', 'focal_loss')
+BINARY_METHODS = ('lct', 'vs_loss')   # the methods that evaluate as binary on any 2-class data; on a binary task every method does
 
-def run_lct(config:RunConfig, # method 'lct', 'vs_loss' or 'focal_loss' on a binary task (e.g. dataset='retinamnist_dr')
+def run_lct(config:RunConfig, # a run on a binary task (e.g. dataset='retinamnist_dr'), or method 'lct' / 'vs_loss' on 2-class data
             data:ImageDataset|None=None, # the task built by hand (`make_binary_task`); default: loaded by name from `root`
             device=None, progress:bool=True,
             metric:str='auc', # metric that chooses lambda on validation
             root=None) -> dict: # data root (see `data_root`)
     "`run(config)`'s record with Table 3's view on top: lambda chosen on validation, the val and test rows at it, both grids."
-    if config.method not in BINARY_METHODS:
-        raise ValueError(f"run_lct needs method {list(BINARY_METHODS)}, got {config.method!r} (cross-entropy is vs_loss with gamma=0, tau=0).")
+    if config.method not in BINARY_METHODS and config.dataset not in BINARY_TASKS:
+        raise ValueError(f"run_lct needs a binary task {sorted(BINARY_TASKS)} or method {list(BINARY_METHODS)}; got method {config.method!r} on {config.dataset!r}.")
     rec = run(config, data, root, device, progress).to_dict()
     g = rec['test']['lct']
     chosen = select_lambda(g['val_grid'], g['test_grid'], metric)
@@ -456,22 +458,18 @@ def _after_test(plan, best, test:dict):
     test['lct'] = dict(select_lambda(val_rows, test_rows), val_grid=val_rows, test_grid=test_rows)
 
 def _binary_protocol(plan:TrainPlan):
-    "What the three methods share: a binary task at profile 'full' only; on 2-class data, AUC selection; the test hook `_after_test`."
+    "The binary evaluation (binary tasks' protocol, and lct / vs_loss): a task at profile 'full' only; on 2-class data, AUC selection; the test hook `_after_test`."
     if plan.data.name in BINARY_TASKS and plan.config.profile != 'full':
         raise ValueError(f"{plan.data.name} sets its imbalance with beta (make_binary_task); use profile='full', got {plan.config.profile!r}.")
     if plan.data.n_classes == 2: plan.trainer = binary_trainer
     plan.add_test_hook(_after_test)
-
-def _check_args(args:dict, valid:set, method:str):
-    bad = set(args) - valid
-    if bad: raise ValueError(f"Unknown {method} method_args {sorted(bad)}; valid: {sorted(valid)}.")
 
 # %% ../../nbs/21_lct.ipynb #7b78899a
 LCT_ARGS = {'loss', 'distributions', 'film', 'on', 'sam', 'rho', 'eval_grid', 'official_sampler'}
 
 def apply_lct(plan:TrainPlan, args:dict):
     "Method 'lct': FiLM-conditioned model (unless film=False), conditional loss, lambda drawn per batch, optional SAM."
-    _check_args(args, LCT_ARGS, 'lct')
+    check_method_args('lct', args, LCT_ARGS)
     kind, film = args.get('loss', 'vs'), args.get('film', True)
     model, loss, cb = lct_parts(plan.model, plan.data.counts('train'), kind, args.get('distributions'), film,
                                 args.get('on', 'features'), plan.generator(3), args.get('official_sampler', False))
@@ -485,18 +483,18 @@ def apply_lct(plan:TrainPlan, args:dict):
     if args.get('official_sampler', False): plan.info['lct']['official_sampler'] = True
     _binary_protocol(plan)
 
-def _apply_fixed(kind:str, plan:TrainPlan, args:dict):
-    names = LOSS_KINDS[kind]
-    _check_args(args, set(names) | {'sam', 'rho'}, f'{kind}_loss')
-    lam = [args.get(n, d) for n, d in zip(names, {'vs': (0.2, 1.0), 'focal': (0.5, 2.0)}[kind])]
-    plan.loss_func = ConditionalLoss(kind, plan.data.counts('train'), lam=lam).to(plan.device)
+def apply_vs_loss(plan:TrainPlan, args:dict):
+    "Method 'vs_loss': the VS loss at one fixed (gamma, tau), optional SAM."
+    names = LOSS_KINDS['vs']
+    check_method_args('vs_loss', args, set(names) | {'sam', 'rho'})
+    lam = [args.get(n, d) for n, d in zip(names, (0.2, 1.0))]
+    plan.loss_func = ConditionalLoss('vs', plan.data.counts('train'), lam=lam).to(plan.device)
     if args.get('sam', False): plan.cbs.append(SAMCallback(args.get('rho', 0.1)))
     plan.info['eval_grid'] = None
-    plan.info[f'{kind}_loss'] = dict(zip(names, lam), sam=args.get('sam', False))
+    plan.info['vs_loss'] = dict(zip(names, lam), sam=args.get('sam', False))
     _binary_protocol(plan)
 
-apply_vs_loss, apply_focal_loss = partial(_apply_fixed, 'vs'), partial(_apply_fixed, 'focal')
 register_strategy('lct', apply_lct, order=50, doc='Loss Conditional Training (Focal or VS, FiLM, optional SAM)', args=LCT_ARGS,
                   needs_features=lambda args: (args or {}).get('film', True))   # the model's features only with FiLM
-register_strategy('vs_loss', apply_vs_loss, order=50, doc='VS loss with fixed (gamma, tau), optional SAM', args=set(LOSS_KINDS['vs']) | {'sam', 'rho'})
-register_strategy('focal_loss', apply_focal_loss, order=50, doc='Focal loss with fixed (alpha, phi), optional SAM', args=set(LOSS_KINDS['focal']) | {'sam', 'rho'});
+register_strategy('vs_loss', apply_vs_loss, order=50, doc='VS loss with fixed (gamma, tau), optional SAM', args=set(LOSS_KINDS['vs']) | {'sam', 'rho'});
+

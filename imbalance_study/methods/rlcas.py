@@ -17,44 +17,16 @@ from tqdm.auto import tqdm
 from ..core import make_generator, results_dir
 from ..data.core import Split
 from ..data.profiles import dataset_groups
-from ..losses import ClassCountLoss, balanced_softmax_loss, focal_loss, class_balanced_weights, logit_adjusted_loss
-from ..metrics import confusion_matrix, per_class_f1
-from ..train import TrainPlan, TrainRecord, RunConfig, ShuffleSampler, register_strategy, evaluate_model, predict, run, DeviceFastPath
+from ..losses import ClassCountLoss, balanced_softmax_loss, cb_focal_loss, logit_adjusted_loss
+from ..train import TrainPlan, TrainRecord, RunConfig, ShuffleSampler, register_strategy, evaluate_model, predict, run, DeviceFastPath, check_method_args
 from .diffusion import load_pool
 
 # %% auto #0
-__all__ = ['SHOTS', 'BASE_LOSSES', 'ACTIONS', 'POOL_HELP', 'SYNTH_KEYS', 'longtail_metrics', 'cb_focal_loss', 'make_base_loss',
-           'MixedBatchSampler', 'batch_counts', 'ClassAgent', 'update_baseline', 'rl_reward', 'RLCAS', 'apply_lt_loss',
-           'resolve_pool', 'pool_content_hash', 'SyntheticData', 'apply_synthetic', 'train_rlcas', 'rlcas_trainer',
-           'run_generative']
-
-# %% ../../nbs/24_rlcas.ipynb #af99693f
-SHOTS = {'frequent': 'many', 'moderate': 'medium', 'rarest': 'few'}
-
-def longtail_metrics(y_true, logits:torch.Tensor, # true labels; logits N x C
-                     n_classes:int, groups=None) -> dict: # groups: 'frequent'/'moderate'/'rarest' per class
-    "F1, recall, precision (macro), accuracy, many/medium/few-shot accuracy and AUC of `logits` against `y_true`."
-    y = torch.as_tensor(y_true).long().cpu(); logits = logits.float().cpu()
-    cm = confusion_matrix(y, logits.argmax(1), n_classes).double()
-    tp, support, predicted = cm.diag(), cm.sum(1), cm.sum(0)
-    recall = torch.where(support > 0, tp / support.clamp_min(1), torch.zeros_like(tp))
-    precision = torch.where(predicted > 0, tp / predicted.clamp_min(1), torch.zeros_like(tp))
-    out = dict(f1=per_class_f1(cm).mean().item(), recall=recall.mean().item(), precision=precision.mean().item(),
-               accuracy=(tp.sum() / cm.sum().clamp_min(1)).item())
-    for g, shot in SHOTS.items():
-        cls = [c for c in range(n_classes) if groups is not None and groups[c] == g and support[c] > 0]
-        out[shot] = float(recall[cls].mean()) if cls else float('nan')
-    p = logits.softmax(1).numpy(); yn = y.numpy()
-    if len(np.unique(yn)) < n_classes: out['auc'] = float('nan')
-    elif n_classes == 2: out['auc'] = float(skm.roc_auc_score(yn, p[:, 1]))
-    else: out['auc'] = float(skm.roc_auc_score(yn, p, multi_class='ovr', average='macro'))
-    return out
+__all__ = ['BASE_LOSSES', 'ACTIONS', 'POOL_HELP', 'SYNTH_KEYS', 'make_base_loss', 'MixedBatchSampler', 'batch_counts',
+           'ClassAgent', 'update_baseline', 'rl_reward', 'RLCAS', 'resolve_pool', 'pool_content_hash', 'SyntheticData',
+           'apply_synthetic', 'train_rlcas', 'rlcas_trainer', 'run_generative']
 
 # %% ../../nbs/24_rlcas.ipynb #801bece0
-def cb_focal_loss(z, y, counts, beta:float=0.9999, gamma:float=2.0, reduction='mean'):
-    "Class-balanced focal loss: focal loss (`gamma`) weighted by the effective-number weights of `counts` (`beta`)."
-    return focal_loss(z, y, alpha=class_balanced_weights(counts, beta).to(z.device), phi=gamma, reduction=reduction)
-
 def _ce(z, y, counts, reduction='mean'): return F.cross_entropy(z.float(), y, reduction=reduction)
 
 BASE_LOSSES = {'ce': _ce, 'balanced_softmax': balanced_softmax_loss, 'cb_focal': cb_focal_loss, 'logit_adjust': logit_adjusted_loss}
@@ -63,6 +35,7 @@ def make_base_loss(name:str, counts, **hparams) -> ClassCountLoss:
     "The base loss `name` (one of `BASE_LOSSES`) bound to class `counts`."
     if name not in BASE_LOSSES: raise ValueError(f"Unknown base loss {name!r}; valid: {sorted(BASE_LOSSES)}.")
     return ClassCountLoss(BASE_LOSSES[name], [float(c) for c in counts], **hparams)
+
 
 # %% ../../nbs/24_rlcas.ipynb #7c21b8ca
 class MixedBatchSampler:
@@ -152,20 +125,6 @@ class RLCAS:
         self.opt.zero_grad(); loss.backward(); self.opt.step()
         return dict(baseline=self.baseline, loss=loss.item())
 
-# %% ../../nbs/24_rlcas.ipynb #553fbe0a
-def _lt_hook(plan, best, test):
-    groups = dataset_groups(plan.data)
-    test['lt'] = longtail_metrics(plan.data.test.y, predict(best, plan.data.test.x), plan.data.n_classes, groups)
-
-def apply_lt_loss(plan:TrainPlan, args:dict):
-    "The `'lt_loss'` method: a long-tailed base loss bound to the real train counts."
-    args = dict(args or {}); name = args.pop('loss', 'balanced_softmax')
-    plan.loss_func = make_base_loss(name, plan.data.counts(), **args)
-    plan.info['base_loss'] = name
-    plan.add_test_hook(_lt_hook)
-
-register_strategy('lt_loss', apply_lt_loss, order=50, doc='Long-tailed base loss (balanced_softmax, cb_focal, logit_adjust)')
-
 # %% ../../nbs/24_rlcas.ipynb #e6f1b028
 POOL_HELP = ("a study's pools are written by its preparation step (the generative study's: "
              "`imbalance_study.study.papers.prepare_generative()`, which `imbalance-study study run generative` runs before its runs); "
@@ -207,9 +166,7 @@ SYNTH_KEYS = ('pool', 'loss', 'per_class', 'rl_cas', 'loss_counts', 's_max', 'K'
 # %% ../../nbs/24_rlcas.ipynb #f2b571ee
 def apply_synthetic(plan:TrainPlan, args:dict):
     "The `'synthetic'` method: real + synthetic pool, used as union, fixed re-sampling or RL-CAS."
-    args = dict(args or {})
-    bad = sorted(set(args) - set(SYNTH_KEYS))
-    if bad: raise ValueError(f"Unknown 'synthetic' method_args {bad}; valid keys are {list(SYNTH_KEYS)}.")
+    args = check_method_args('synthetic', args, SYNTH_KEYS)
     if 'pool' not in args: raise ValueError("method 'synthetic' needs method_args['pool']: the path of a pool written by generate_pool.")
     pool, meta = load_pool(resolve_pool(args['pool']))
     C, bs, real = plan.data.n_classes, plan.budget.batch_size, plan.data.train
@@ -241,7 +198,6 @@ def apply_synthetic(plan:TrainPlan, args:dict):
     plan.info['synthetic'] = dict(mode=mode, pool=str(args['pool']), pool_hash=pool_content_hash(pool), pool_counts=pool_counts, state=state, s_max=s_max,
                                   base_loss=name, loss_counts=lc, checkpoint_hash=meta.get('checkpoint_hash'),
                                   steps=meta.get('steps'), seed=meta.get('seed'), guidance=meta.get('guidance'))
-    plan.add_test_hook(_lt_hook)
 
 register_strategy('synthetic', apply_synthetic, order=50, doc='Synthetic pool: union, fixed re-sampling or RL-CAS', args=SYNTH_KEYS)
 

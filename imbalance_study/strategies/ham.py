@@ -6,7 +6,6 @@ Docs: https://imbalance-study.github.io/imbalance_study/ham.html.md"""
 
 # %% ../../nbs/12_ham.ipynb #1b4b13f4
 from __future__ import annotations
-import copy
 from contextlib import contextmanager, nullcontext
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -14,33 +13,12 @@ from fastai.callback.core import Callback
 from ..core import make_generator
 from ..train import register_strategy, TrainPlan, fast_path_of
 from .augment import BatchAugment, AugmentCallback, batch_normalize, in_pixel_space, check_unit_range
-from ..losses import per_sample_loss as _library_per_sample_loss
+from ..losses import per_sample_loss   # the selection loss: the learner's, per sample
 
 # %% auto #0
-__all__ = ['per_sample_loss', 'frozen_bn_stats', 'per_variant_bn_stats', 'HardAdversarialMining']
+__all__ = ['frozen_bn_stats', 'per_variant_bn_stats', 'HardAdversarialMining']
 
 # %% ../../nbs/12_ham.ipynb #1f521e8d
-def per_sample_loss(loss_func) -> callable:
-    "A function `(logits, y) -> loss per sample` from `loss_func`: its `reduction='none'` copy if it has one, else cross-entropy."
-    if loss_func is not None and not hasattr(loss_func, 'reduction'):   # the library's losses take `reduction=` per call
-        f = lambda logits, y: _library_per_sample_loss(loss_func, logits, y)
-        f.source = f'{type(loss_func).__name__}(..., reduction="none")'
-        return f
-    if loss_func is not None and hasattr(loss_func, 'reduction'):
-        try:
-            lf = copy.deepcopy(loss_func); lf.reduction = 'none'
-        except Exception: lf = None
-        if lf is not None:
-            def f(logits, y):
-                out = lf(logits, y)
-                if out.ndim == 1 and len(out) == len(y): return out
-                return F.cross_entropy(logits, y, reduction='none')
-            f.source = f'{type(loss_func).__name__}(reduction="none")'
-            return f
-    f = lambda logits, y: F.cross_entropy(logits, y, reduction='none')
-    f.source = 'cross_entropy(reduction="none")'
-    return f
-
 @contextmanager
 def frozen_bn_stats(model:nn.Module):
     "Run `model` in whatever mode it is in, but restore every BatchNorm's running statistics afterwards."

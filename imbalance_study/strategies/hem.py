@@ -37,12 +37,13 @@ class OHEMCallback(Callback):
         if isinstance(dl, SamplerDL) and getattr(dl.sampler, 'scores', None) is not self.scores:
             raise ValueError("the training SamplerDL's sampler does not sample by this callback's scores: pass the same tensor to "
                              "ScoreSampler / BalancedBatchSampler(scores=...) and OHEMCallback, or the scores never change a batch.")
+        self.score = per_sample_loss(self.learn.loss_func)   # the learner's loss, one value per image (`losses.per_sample_loss`)
     def after_loss(self):
         if not self.training: return
         idx = self.dl.last_idx.to(self.scores.device)
         with torch.no_grad():
             pred, yb = self.learn.pred.detach().as_subclass(torch.Tensor), [y.as_subclass(torch.Tensor) for y in self.learn.yb]
-            l = per_sample_loss(self.learn.loss_func, pred, *yb).float()
+            l = self.score(pred, *yb).float()
             self.scores[idx] = self.alpha * self.scores[idx] + (1 - self.alpha) * l.as_subclass(torch.Tensor).to(self.scores.device)
 
 def init_scores(n:int, n_classes:int, device='cpu') -> torch.Tensor:

@@ -93,8 +93,9 @@ class Study:
 
 # %% ../../nbs/50_study.ipynb #24f65512
 def study_configs(study, # a `Study` or a registered name
-                  budget:str|None=None, seeds=None, precision:str|None=None) -> list:
-    "The study's runs, validated: every arm at its seeds (or `seeds`, which overrides them all), one per key."
+                  budget:str|None=None, seeds=None, precision:str|None=None,
+                  cells=None) -> list: # only the runs on these data cells (`cell_of` names, e.g. 'retinamnist/long_tail')
+    "The study's runs, validated: every arm at its seeds (or `seeds`, which overrides them all), one per key; with `cells`, those cells' only."
     study = get_study(study)
     budget = budget or study.budget; get_budget(budget)
     precision = precision or study.precision
@@ -104,7 +105,11 @@ def study_configs(study, # a `Study` or a registered name
         for s in (seeds or check_seeds(a.seeds if a.seeds is not None else study.seeds)):
             c = a.config(s, budget, precision).validate()
             out.setdefault(c.key(), c)
-    return list(out.values())
+    if cells is None: return list(out.values())
+    valid = list(dict.fromkeys(cell_of(c) for c in out.values()))
+    if not cells or (bad := [c for c in cells if c not in valid]):
+        raise ValueError(f"Study {study.name!r} has no cell {(bad if cells else '(none given)')!s}; its cells are {valid}.")
+    return [c for c in out.values() if cell_of(c) in cells]
 
 # %% ../../nbs/50_study.ipynb #764648c3
 STUDIES = {}

@@ -107,7 +107,7 @@ ADUNI = register_study(Study(
 
 # %% ../../nbs/51_studies.ipynb #eff460d5
 LCT_TASKS = ('retinamnist_dr', 'breastmnist_malignant')
-LCT_METHODS = (('Focal', 'focal_loss', dict(alpha=0.5, phi=2.0)), ('Focal + LCT', 'lct', dict(loss='focal')),
+LCT_METHODS = (('Focal', 'focal', dict(alpha=0.5, phi=2.0)), ('Focal + LCT', 'lct', dict(loss='focal')),
                ('Focal + LCT, φ ~ L(1, 3, 2) as the official sampler draws it', 'lct',
                 dict(loss='focal', distributions=[(0.25, 0.75, 2.0), (1, 3, 2)], official_sampler=True)),
                ('VS', 'vs_loss', dict(gamma=0.2, tau=1.0)), ('VS + LCT', 'lct', dict(loss='vs')))
@@ -173,9 +173,9 @@ def generative_rows(dataset:str, profile:str) -> list:
     "The paper's eight rows on `dataset`/`profile`: `(row, method, method_args)`."
     C, bs = dataset_info(dataset).n_classes, GEN_CPU.batch_size
     pc, ps = gen_pool(dataset, profile, 'class'), gen_pool(dataset, profile, 'sketch')
-    return [('Baseline (Balanced Softmax)', 'lt_loss', {'loss': 'balanced_softmax'}),
-            ('CB-Focal', 'lt_loss', {'loss': 'cb_focal'}),
-            ('Logit-Adjust', 'lt_loss', {'loss': 'logit_adjust'}),
+    return [('Baseline (Balanced Softmax)', 'balanced_softmax', {}),
+            ('CB-Focal', 'focal', {'beta': 0.9999, 'phi': 2.0}),
+            ('Logit-Adjust', 'logit_adjust', {'tau': 1.0}),
             ('+SynClass', 'synthetic', {'pool': pc}),
             ('+SynSketch', 'synthetic', {'pool': ps}),
             ('+SynClass+Re-sampling', 'synthetic', {'pool': pc, 'per_class': bs // (2 * C)}),
@@ -315,8 +315,8 @@ def prepare_generative(out=None, # the study's input folder: pools/ and frechet.
     return written
 
 # %% ../../nbs/51_studies.ipynb #024011d4
-GEN_METRICS = {'test_macro_f1': 'F1', 'test_lt_recall': 'Rec', 'test_lt_precision': 'Pre', 'test_lt_accuracy': 'All',
-               'test_lt_many': 'Many', 'test_lt_medium': 'Med', 'test_lt_few': 'Few', 'test_lt_auc': 'AUC'}
+GEN_METRICS = {'test_macro_f1': 'F1', 'test_balanced_accuracy': 'Rec', 'test_macro_precision': 'Pre', 'test_accuracy': 'All',
+               'test_group_recall_frequent': 'Many', 'test_group_recall_moderate': 'Med', 'test_group_recall_rarest': 'Few', 'test_auc': 'AUC'}
 
 def generative_table(dataset:str, profile:str):
     "The table of `dataset`/`profile`: the eight rows, the paper's metrics x100 (mean ± sd over seeds, n runs)."

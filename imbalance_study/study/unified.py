@@ -37,7 +37,7 @@ MEASURED_STACK = 'randaugment+ham+batch_balance+ema'   # the best test macro-F1 
 UNIFIED_METHODS = (   # (arm, method, method_args, composes with augmentation)
     ('Balanced-MixUp', 'balanced_mixup', {'alpha': 0.2}, True), ('Focal loss', 'focal', {'phi': 2.0}, True),
     ('CB loss', 'cb_loss', {'beta': 0.9999}, True), ('Balanced Softmax', 'balanced_softmax', {}, True),
-    ('LDAM', 'ldam', {}, True), ('Logit adjustment', 'lt_loss', {'loss': 'logit_adjust'}, True),
+    ('LDAM', 'ldam', {}, True), ('Logit adjustment', 'logit_adjust', {}, True),
     ('cRT', 'crt', {}, False), ('AdUni', 'aduni', {}, False))
 BINARY_METHODS = (('LCT (VS)', 'lct', {'loss': 'vs'}),)   # methods for binary cells only
 GENERATIVE_CELLS = (('retinamnist', 'extreme_long_tail'),) # the cells with a committed class-conditional pool
