@@ -202,13 +202,13 @@ def library_versions() -> dict:
 
 # %% ../nbs/00_core.ipynb #099ce215
 def git_commit(path=None) -> str|None:
-    "The git commit of the repository holding `path` (default: this package), with `+dirty` when uncommitted changes exist."
+    "The git commit of the repository holding `path` (default: this package), with `+dirty` when code it tracks has uncommitted changes (`results/`, where studies write their stores, does not count)."
     path = Path(path or globals().get('__file__', '.')).resolve()
     if path.is_file(): path = path.parent
     try:
         sha = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=path, capture_output=True, text=True, timeout=10)
         if sha.returncode: return None
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=path,
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no', '--', ':(top,exclude)results'], cwd=path,
                                capture_output=True, text=True, timeout=10).stdout.strip()
         return sha.stdout.strip() + ('+dirty' if dirty else '')
     except (OSError, subprocess.SubprocessError): return None

@@ -30,7 +30,7 @@ from .losses import WeightedCrossEntropy
 # %% auto #0
 __all__ = ['STRATEGIES', 'FAMILIES', 'FAMILY_FIELDS', 'MAX_SEED', 'OPTIONAL_FIELDS', 'AUGMENT_TIERS', 'ShuffleSampler',
            'TensorLoader', 'predict', 'evaluate_model', 'NonFiniteLossError', 'ProtocolCallback', 'TrainRecord',
-           'TrainPlan', 'Strategy', 'register_strategy', 'check_method_args', 'needs_features', 'temporary_strategy',
+           'TrainPlan', 'Strategy', 'register_strategy', 'needs_features', 'temporary_strategy', 'check_method_args',
            'Requires', 'Family', 'families', 'register_family', 'temporary_family', 'RegistryView', 'RegistryMap',
            'unmet_requirement', 'family_combinations', 'single_combinations', 'family_fields', 'RunConfig',
            'DeviceFastPath', 'to_channels_last', 'fast_path_of', 'train_plan', 'RunResult', 'build_plan',
@@ -122,37 +122,41 @@ class ProtocolCallback(Callback):
         self.n_steps += 1
         self.samples += len(self.learn.yb[0])
 
-    def _candidates(self): return {'student': self.learn.model, **self.learn.candidates}
-
-    def score(self, name:str, model:nn.Module) -> tuple:
-        "`(score, metrics, history fields)` of candidate `name` on validation: macro-F1 here; subclasses score otherwise."
-        met = evaluate_model(model, self.val, self.n_classes, self.groups)
-        return met['macro_f1'], met, {f'{name}_val_macro_f1': met['macro_f1']}
-
-    def after_epoch(self):
-        mean_loss = (self.loss_sum / max(self.n_steps, 1)).item() if self.loss_sum is not None else float('nan')
-        self.loss_sum, self.n_steps = None, 0
-        if not math.isfinite(mean_loss):
-            self.pbar.close()
-            raise NonFiniteLossError(f"training loss became {mean_loss} before {self.samples} samples")
-        row, scores = dict(samples=self.samples, train_loss=mean_loss), {}
-        for name, m in self._candidates().items():
-            scores[name], met, logged = self.score(name, m)
-            row.update(logged)
-            if scores[name] > self.best_score:
-                self.best_score, self.best_eval, self.best_name, self.best_metrics = scores[name], self.i_eval, name, met
-                self.best_samples = self.samples
-                self.best_state = {k: v.detach().clone() for k, v in m.state_dict().items()}
-        self.history.append(row)
-        self.pbar.update(self.samples - self.pbar.n)
-        self.pbar.set_postfix(loss=f"{mean_loss:.3f}", val=f"{scores['student']:.3f}", best=f"{self.best_score:.3f}")
-        self.i_eval += 1
-        stale = self.i_eval - 1 - self.best_eval
-        if (self.i_eval >= len(self.points) or self.samples >= self.budget.max_samples
-                or (self.samples >= self.budget.min_samples and stale >= self.budget.patience)):
-            raise CancelFitException()
-
     def after_fit(self): self.pbar.close()
+
+# %% ../nbs/08_train.ipynb #46ebbe79
+@patch
+def _candidates(self:ProtocolCallback): return {'student': self.learn.model, **self.learn.candidates}
+
+@patch
+def score(self:ProtocolCallback, name:str, model:nn.Module) -> tuple:
+    "`(score, metrics, history fields)` of candidate `name` on validation: macro-F1 here; subclasses score otherwise."
+    met = evaluate_model(model, self.val, self.n_classes, self.groups)
+    return met['macro_f1'], met, {f'{name}_val_macro_f1': met['macro_f1']}
+
+@patch
+def after_epoch(self:ProtocolCallback):
+    mean_loss = (self.loss_sum / max(self.n_steps, 1)).item() if self.loss_sum is not None else float('nan')
+    self.loss_sum, self.n_steps = None, 0
+    if not math.isfinite(mean_loss):
+        self.pbar.close()
+        raise NonFiniteLossError(f"training loss became {mean_loss} before {self.samples} samples")
+    row, scores = dict(samples=self.samples, train_loss=mean_loss), {}
+    for name, m in self._candidates().items():
+        scores[name], met, logged = self.score(name, m)
+        row.update(logged)
+        if scores[name] > self.best_score:
+            self.best_score, self.best_eval, self.best_name, self.best_metrics = scores[name], self.i_eval, name, met
+            self.best_samples = self.samples
+            self.best_state = {k: v.detach().clone() for k, v in m.state_dict().items()}
+    self.history.append(row)
+    self.pbar.update(self.samples - self.pbar.n)
+    self.pbar.set_postfix(loss=f"{mean_loss:.3f}", val=f"{scores['student']:.3f}", best=f"{self.best_score:.3f}")
+    self.i_eval += 1
+    stale = self.i_eval - 1 - self.best_eval
+    if (self.i_eval >= len(self.points) or self.samples >= self.budget.max_samples
+            or (self.samples >= self.budget.min_samples and stale >= self.budget.patience)):
+        raise CancelFitException()
 
 # %% ../nbs/08_train.ipynb #9fe36d15
 @dataclass
@@ -211,17 +215,6 @@ def register_strategy(name:str, apply, order:int, doc:str='', args=None,
     STRATEGIES[name] = Strategy(name, apply, order, doc, None if args is None else tuple(sorted(args)), needs_features)
     return apply
 
-def check_method_args(method:str, # the method's registered name, for the message
-                      args, # its `method_args` (None: none)
-                      valid=(), # the valid keys (besides those of `defaults`)
-                      defaults:dict|None=None) -> dict: # values of the keys not given
-    "The one check of a method's args: a dict with only `valid` or `defaults` keys, returned over `defaults`; a `ValueError` names the unknown keys and the valid ones."
-    if args is None: args = {}
-    if not isinstance(args, dict): raise ValueError(f"method_args of {method!r} must be a dict, got {args!r}.")
-    ok = set(valid) | set(defaults or {})
-    if bad := sorted(set(args) - ok): raise ValueError(f"Unknown method_args {bad} for method {method!r}; valid: {sorted(ok)}.")
-    return {**(defaults or {}), **args}
-
 def needs_features(name:str, args=None) -> bool:
     "Whether strategy `name` (with `method_args` `args`) needs a model with `encode`, `head` and `feature_dim`."
     s = STRATEGIES.get(name)
@@ -238,6 +231,18 @@ def temporary_strategy(name:str, apply=None, order:int=50, **kw):
     finally:
         if saved is None: STRATEGIES.pop(name, None)
         else: STRATEGIES[name] = saved
+
+# %% ../nbs/08_train.ipynb #05b3dc41
+def check_method_args(method:str, # the method's registered name, for the message
+                      args, # its `method_args` (None: none)
+                      valid=(), # the valid keys (besides those of `defaults`)
+                      defaults:dict|None=None) -> dict: # values of the keys not given
+    "The one check of a method's args: a dict with only `valid` or `defaults` keys, returned over `defaults`; a `ValueError` names the unknown keys and the valid ones."
+    if args is None: args = {}
+    if not isinstance(args, dict): raise ValueError(f"method_args of {method!r} must be a dict, got {args!r}.")
+    ok = set(valid) | set(defaults or {})
+    if bad := sorted(set(args) - ok): raise ValueError(f"Unknown method_args {bad} for method {method!r}; valid: {sorted(ok)}.")
+    return {**(defaults or {}), **args}
 
 # %% ../nbs/08_train.ipynb #e2114680
 @dataclass(frozen=True)

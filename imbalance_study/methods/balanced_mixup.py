@@ -8,7 +8,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/balanced_mixup.html.md""
 from __future__ import annotations
 from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import patch_to
+from fastcore.basics import patch, patch_to
 from fastai.callback.core import Callback
 from fastai.data.core import TfmdDL
 from ..core import make_generator
@@ -83,32 +83,43 @@ class BalancedMixUp(Callback):
                            if cb is not self and _defines(cb, 'augment') and callable(cb.augment) and cb.order < self.order]
         self.lam = self.target = None
 
-    def before_train(self):
-        "Swap in the soft-label loss for the training phase."
-        if not hasattr(self, 'old_lf'): self.old_lf, self.learn.loss_func = self.learn.loss_func, self.lf
+# %% ../../nbs/20_balanced_mixup.ipynb #96e8cfda
+@patch
+def before_train(self:BalancedMixUp):
+    "Swap in the soft-label loss for the training phase."
+    if not hasattr(self, 'old_lf'): self.old_lf, self.learn.loss_func = self.learn.loss_func, self.lf
 
-    def before_batch(self):
-        x_i, y_i = self.learn.xb[0], self.learn.yb[0]
-        if self.dl_c is not None: x_c, self.y_c = self._fastai_batch(len(y_i))
-        else:
-            self.idx_c = self.sampler.sample(len(y_i))
-            x_c, self.y_c = self.split.x[self.idx_c].float().div_(255), self.split.y[self.idx_c]
-        for aug in self.augmenters: x_c = in_pixel_space(aug, x_c, self.norm)
-        self.x_c, self.lam = x_c, sample_lambda(self.alpha, 1, self.g)
-        x, self.target = mix_batches(x_i, y_i, x_c, self.y_c, self.lam, self.k)
-        self.learn.xb = (x,)
+@patch
+def before_batch(self:BalancedMixUp):
+    x_i, y_i = self.learn.xb[0], self.learn.yb[0]
+    if self.dl_c is not None: x_c, self.y_c = self._fastai_batch(len(y_i))
+    else:
+        self.idx_c = self.sampler.sample(len(y_i))
+        x_c, self.y_c = self.split.x[self.idx_c].float().div_(255), self.split.y[self.idx_c]
+    for aug in self.augmenters: x_c = in_pixel_space(aug, x_c, self.norm)
+    self.x_c, self.lam = x_c, sample_lambda(self.alpha, 1, self.g)
+    x, self.target = mix_batches(x_i, y_i, x_c, self.y_c, self.lam, self.k)
+    self.learn.xb = (x,)
 
-    def lf(self, pred, *yb):
-        "Soft-label cross-entropy on the mixed labels while training, the original loss otherwise."
-        if not self.training or self.target is None: return self.old_lf(pred, *yb)
-        return soft_cross_entropy(pred, self.target)
+@patch
+def lf(self:BalancedMixUp, pred, *yb):
+    "Soft-label cross-entropy on the mixed labels while training, the original loss otherwise."
+    if not self.training or self.target is None: return self.old_lf(pred, *yb)
+    return soft_cross_entropy(pred, self.target)
 
-    def after_train(self):
-        "Put the original loss back (also called on cancellation and at the end of `fit`)."
-        if hasattr(self, 'old_lf'): self.learn.loss_func = self.old_lf; del self.old_lf
-    def after_cancel_train(self): self.after_train()
-    def after_cancel_fit(self): self.after_train()
-    def after_fit(self): self.after_train()
+@patch
+def after_train(self:BalancedMixUp):
+    "Put the original loss back (also called on cancellation and at the end of `fit`)."
+    if hasattr(self, 'old_lf'): self.learn.loss_func = self.old_lf; del self.old_lf
+
+@patch
+def after_cancel_train(self:BalancedMixUp): self.after_train()
+
+@patch
+def after_cancel_fit(self:BalancedMixUp): self.after_train()
+
+@patch
+def after_fit(self:BalancedMixUp): self.after_train()
 
 # %% ../../nbs/20_balanced_mixup.ipynb #dac326ba
 @patch_to(BalancedMixUp)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from scipy import linalg
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from ..core import make_generator, library_versions
 from ..data.core import Split
 from ..extras import require
@@ -179,20 +180,6 @@ class ClassDiffusion(nn.Module):
     @property
     def null_class(self) -> int: return self.config.n_classes
 
-    def pad_pixels(self, x:torch.Tensor) -> torch.Tensor:
-        "uint8 images `N x C x s x s` -> float in [-1, 1], padded (with -1, black) to `padded_size`."
-        c = self.config
-        if x.shape[1:] != (c.channels, c.image_size, c.image_size):
-            raise ValueError(f"expected images of shape N x {c.channels} x {c.image_size} x {c.image_size}, got {tuple(x.shape)}.")
-        p = (c.padded_size - c.image_size) // 2; q = c.padded_size - c.image_size - p
-        return F.pad(x.float() / 127.5 - 1, (p, q, p, q), value=-1.)
-
-    def crop_uint8(self, img:torch.Tensor) -> torch.Tensor:
-        "Padded images in [-1, 1] -> uint8 `N x C x image_size x image_size` (centre crop)."
-        c = self.config; p = (c.padded_size - c.image_size) // 2
-        img = img[..., p:p + c.image_size, p:p + c.image_size]
-        return ((img.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-
     @property
     def autoencoder_trained(self) -> bool:
         "Whether the latent scaling is set (by `train_autoencoder` or a loaded checkpoint); always True in pixel space."
@@ -204,62 +191,86 @@ class ClassDiffusion(nn.Module):
             f"{what} in latent space needs a trained autoencoder: call train_autoencoder(model, split) first "
             "(or load_synthesizer a saved latent synthesizer).")
 
-    @torch.no_grad()
-    def reconstruct(self, x:torch.Tensor) -> torch.Tensor:
-        "uint8 images through the autoencoder and back (posterior mean, no latent scaling): uint8 of the same shape."
-        if self.autoencoder is None: raise ValueError("reconstruct needs a latent-space synthesizer (SynthConfig(space='latent')); pixel space has no autoencoder.")
-        ae = self.autoencoder
-        return self.crop_uint8(ae.decode(ae.encode(self.pad_pixels(x)).latent_dist.mode()).sample)
+# %% ../../nbs/23_diffusion.ipynb #34498469
+@patch
+def pad_pixels(self:ClassDiffusion, x:torch.Tensor) -> torch.Tensor:
+    "uint8 images `N x C x s x s` -> float in [-1, 1], padded (with -1, black) to `padded_size`."
+    c = self.config
+    if x.shape[1:] != (c.channels, c.image_size, c.image_size):
+        raise ValueError(f"expected images of shape N x {c.channels} x {c.image_size} x {c.image_size}, got {tuple(x.shape)}.")
+    p = (c.padded_size - c.image_size) // 2; q = c.padded_size - c.image_size - p
+    return F.pad(x.float() / 127.5 - 1, (p, q, p, q), value=-1.)
 
-    def to_model_space(self, x:torch.Tensor) -> torch.Tensor:
-        "uint8 images `N x C x s x s` -> what the UNet denoises: padded images in [-1, 1] (pixel) or scaled latents `N x latent_channels x sample_size^2`."
-        img = self.pad_pixels(x)
-        if self.autoencoder is None: return img
-        self.require_autoencoder('Encoding images')
-        with torch.no_grad(): m = self.autoencoder.encode(img).latent_dist.mode()
-        return (m - self.latent_shift) * self.latent_scale
+@patch
+def crop_uint8(self:ClassDiffusion, img:torch.Tensor) -> torch.Tensor:
+    "Padded images in [-1, 1] -> uint8 `N x C x image_size x image_size` (centre crop)."
+    c = self.config; p = (c.padded_size - c.image_size) // 2
+    img = img[..., p:p + c.image_size, p:p + c.image_size]
+    return ((img.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
-    def to_uint8(self, z:torch.Tensor) -> torch.Tensor:
-        "Model-space samples (images or scaled latents) -> uint8 `N x C x image_size x image_size` (decoded, centre crop)."
-        if self.autoencoder is not None:
-            self.require_autoencoder('Decoding latents')
-            with torch.no_grad(): z = self.autoencoder.decode(z / self.latent_scale + self.latent_shift).sample
-        return self.crop_uint8(z)
+@patch
+@torch.no_grad()
+def reconstruct(self:ClassDiffusion, x:torch.Tensor) -> torch.Tensor:
+    "uint8 images through the autoencoder and back (posterior mean, no latent scaling): uint8 of the same shape."
+    if self.autoencoder is None: raise ValueError("reconstruct needs a latent-space synthesizer (SynthConfig(space='latent')); pixel space has no autoencoder.")
+    ae = self.autoencoder
+    return self.crop_uint8(ae.decode(ae.encode(self.pad_pixels(x)).latent_dist.mode()).sample)
 
-    def sketch_target(self, x:torch.Tensor) -> torch.Tensor:
-        "`S_gt`: Sobel sketch of the uint8 images, zero-padded to `padded_size` (image resolution, also in latent space)."
-        c = self.config; p = (c.padded_size - c.image_size) // 2; q = c.padded_size - c.image_size - p
-        return F.pad(sobel_sketch(x.float() / 255), (p, q, p, q))
+@patch
+def to_model_space(self:ClassDiffusion, x:torch.Tensor) -> torch.Tensor:
+    "uint8 images `N x C x s x s` -> what the UNet denoises: padded images in [-1, 1] (pixel) or scaled latents `N x latent_channels x sample_size^2`."
+    img = self.pad_pixels(x)
+    if self.autoencoder is None: return img
+    self.require_autoencoder('Encoding images')
+    with torch.no_grad(): m = self.autoencoder.encode(img).latent_dist.mode()
+    return (m - self.latent_shift) * self.latent_scale
 
-    def denoise(self, z_t, t, y):
-        "The UNet's noise prediction `eps_theta(z_t, t, c)`."
-        return self.unet(z_t, t, class_labels=y).sample
+@patch
+def to_uint8(self:ClassDiffusion, z:torch.Tensor) -> torch.Tensor:
+    "Model-space samples (images or scaled latents) -> uint8 `N x C x image_size x image_size` (decoded, centre crop)."
+    if self.autoencoder is not None:
+        self.require_autoencoder('Decoding latents')
+        with torch.no_grad(): z = self.autoencoder.decode(z / self.latent_scale + self.latent_shift).sample
+    return self.crop_uint8(z)
 
-    def training_loss(self, x:torch.Tensor, # uint8 images N x C x H x W
-                      y:torch.Tensor, # labels N
-                      generator:torch.Generator|None=None, # source of t, noise and label dropout
-                      t:torch.Tensor|None=None, # fixed timesteps (default: uniform draws)
-                      z0:torch.Tensor|None=None) -> dict: # `to_model_space(x)` if already computed (latents cached by train_synthesizer)
-        "`dict(loss, ldm, sketch)`: `L = L_LDM + sketch_weight * L_s` on one batch."
-        c, dev = self.config, x.device
-        if z0 is None: z0 = self.to_model_space(x)
-        if t is None: t = torch.randint(0, c.num_train_timesteps, (len(x),), device=dev, generator=generator)
-        eps = torch.randn(z0.shape, device=dev, generator=generator)
-        z_t = self.scheduler.add_noise(z0, eps, t)
-        drop = torch.rand(len(y), device=dev, generator=generator) < c.p_uncond
-        yc = torch.where(drop, torch.full_like(y, self.null_class), y)
-        self._feats, self._capture = [], self.sketch_decoder is not None
-        try: pred = self.denoise(z_t, t, yc)
-        finally: self._capture = False
-        ldm = F.mse_loss(pred, eps)
-        out = dict(ldm=ldm)
-        if self.sketch_decoder is not None:
-            ls = sketch_loss(self.sketch_decoder(self._feats), self.sketch_target(x), self.alphas_cumprod[t])
-            out['sketch'] = ls
-            out['loss'] = ldm + c.sketch_weight * ls
-        else: out['loss'] = ldm
-        self._feats = []
-        return out
+# %% ../../nbs/23_diffusion.ipynb #0b77b127
+@patch
+def sketch_target(self:ClassDiffusion, x:torch.Tensor) -> torch.Tensor:
+    "`S_gt`: Sobel sketch of the uint8 images, zero-padded to `padded_size` (image resolution, also in latent space)."
+    c = self.config; p = (c.padded_size - c.image_size) // 2; q = c.padded_size - c.image_size - p
+    return F.pad(sobel_sketch(x.float() / 255), (p, q, p, q))
+
+@patch
+def denoise(self:ClassDiffusion, z_t, t, y):
+    "The UNet's noise prediction `eps_theta(z_t, t, c)`."
+    return self.unet(z_t, t, class_labels=y).sample
+
+@patch
+def training_loss(self:ClassDiffusion, x:torch.Tensor, # uint8 images N x C x H x W
+                  y:torch.Tensor, # labels N
+                  generator:torch.Generator|None=None, # source of t, noise and label dropout
+                  t:torch.Tensor|None=None, # fixed timesteps (default: uniform draws)
+                  z0:torch.Tensor|None=None) -> dict: # `to_model_space(x)` if already computed (latents cached by train_synthesizer)
+    "`dict(loss, ldm, sketch)`: `L = L_LDM + sketch_weight * L_s` on one batch."
+    c, dev = self.config, x.device
+    if z0 is None: z0 = self.to_model_space(x)
+    if t is None: t = torch.randint(0, c.num_train_timesteps, (len(x),), device=dev, generator=generator)
+    eps = torch.randn(z0.shape, device=dev, generator=generator)
+    z_t = self.scheduler.add_noise(z0, eps, t)
+    drop = torch.rand(len(y), device=dev, generator=generator) < c.p_uncond
+    yc = torch.where(drop, torch.full_like(y, self.null_class), y)
+    self._feats, self._capture = [], self.sketch_decoder is not None
+    try: pred = self.denoise(z_t, t, yc)
+    finally: self._capture = False
+    ldm = F.mse_loss(pred, eps)
+    out = dict(ldm=ldm)
+    if self.sketch_decoder is not None:
+        ls = sketch_loss(self.sketch_decoder(self._feats), self.sketch_target(x), self.alphas_cumprod[t])
+        out['sketch'] = ls
+        out['loss'] = ldm + c.sketch_weight * ls
+    else: out['loss'] = ldm
+    self._feats = []
+    return out
 
 # %% ../../nbs/23_diffusion.ipynb #c24b38f9
 def _log_mean(hist:list, acc:list, step:int):

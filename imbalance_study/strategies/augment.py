@@ -7,6 +7,7 @@ Docs: https://imbalance-study.github.io/imbalance_study/augment.html.md"""
 # %% ../../nbs/10_augment.ipynb #44b245dd
 from __future__ import annotations
 import torch, torch.nn.functional as F
+from fastcore.basics import patch
 from fastai.callback.core import Callback
 from fastai.data.transforms import Normalize
 from fastai.torch_core import retain_type
@@ -201,49 +202,53 @@ class BatchAugment:
         self.num_ops, self.magnitude, self.num_bins, self.degrees, self.jitter = num_ops, magnitude, num_bins, degrees, jitter
 
     def __repr__(self): return f"BatchAugment({self.tier!r})"
-
     def _rand(self, n, g, device): return torch.rand(n, generator=g, device=g.device if g is not None else device)
 
-    def classical_params(self, n:int, generator=None, device='cpu') -> dict:
-        "Per-image parameters of the classical tier: angle (deg), flips, brightness/contrast/saturation factors."
-        r = lambda: self._rand(n, generator, device).to(device)
-        return dict(angle=(r() * 2 - 1) * self.degrees, hflip=r() < 0.5, vflip=r() < 0.5,
-                    brightness=1 + (r() * 2 - 1) * self.jitter, contrast=1 + (r() * 2 - 1) * self.jitter,
-                    saturation=1 + (r() * 2 - 1) * self.jitter)
+# %% ../../nbs/10_augment.ipynb #cc1f482a
+@patch
+def classical_params(self:BatchAugment, n:int, generator=None, device='cpu') -> dict:
+    "Per-image parameters of the classical tier: angle (deg), flips, brightness/contrast/saturation factors."
+    r = lambda: self._rand(n, generator, device).to(device)
+    return dict(angle=(r() * 2 - 1) * self.degrees, hflip=r() < 0.5, vflip=r() < 0.5,
+                brightness=1 + (r() * 2 - 1) * self.jitter, contrast=1 + (r() * 2 - 1) * self.jitter,
+                saturation=1 + (r() * 2 - 1) * self.jitter)
 
-    def policy_params(self, n:int, generator=None, device='cpu', h:int=32, w:int=32) -> list:
-        "Per-image `(op, signed magnitude)` for each round of `randaugment` (N rounds) or `trivialaugment` (1 round)."
-        tab = magnitude_table(self.tier, self.num_bins, h, w).to(device)
-        signed = torch.tensor([o in SIGNED for o in OPS], device=device)
-        dev = generator.device if generator is not None else device
-        rounds = []
-        for _ in range(self.num_ops if self.tier == 'randaugment' else 1):
-            op = torch.randint(len(OPS), (n,), generator=generator, device=dev).to(device)
-            if self.tier == 'randaugment': b = torch.full((n,), self.magnitude, device=device)
-            else: b = torch.randint(self.num_bins, (n,), generator=generator, device=dev).to(device)
-            neg = self._rand(n, generator, device).to(device) <= 0.5
-            mag = tab[op, b]
-            rounds.append((op, torch.where(neg & signed[op], -mag, mag)))
-        return rounds
+@patch
+def policy_params(self:BatchAugment, n:int, generator=None, device='cpu', h:int=32, w:int=32) -> list:
+    "Per-image `(op, signed magnitude)` for each round of `randaugment` (N rounds) or `trivialaugment` (1 round)."
+    tab = magnitude_table(self.tier, self.num_bins, h, w).to(device)
+    signed = torch.tensor([o in SIGNED for o in OPS], device=device)
+    dev = generator.device if generator is not None else device
+    rounds = []
+    for _ in range(self.num_ops if self.tier == 'randaugment' else 1):
+        op = torch.randint(len(OPS), (n,), generator=generator, device=dev).to(device)
+        if self.tier == 'randaugment': b = torch.full((n,), self.magnitude, device=device)
+        else: b = torch.randint(self.num_bins, (n,), generator=generator, device=dev).to(device)
+        neg = self._rand(n, generator, device).to(device) <= 0.5
+        mag = tab[op, b]
+        rounds.append((op, torch.where(neg & signed[op], -mag, mag)))
+    return rounds
 
-    def __call__(self, x:torch.Tensor, # float images B x C x H x W in [0, 1], C = 1 or 3
-                 generator:torch.Generator|None=None) -> torch.Tensor:
-        if not x.is_floating_point(): raise TypeError(f"BatchAugment expects float images in [0, 1], got {x.dtype}; divide uint8 images by 255 first.")
-        if x.ndim != 4 or x.shape[1] not in (1, 3): raise ValueError(f"BatchAugment expects B x C x H x W images with C = 1 or 3, got shape {tuple(x.shape)}.")
-        if self.tier == 'none' or len(x) == 0: return x
-        n, c, h, w = x.shape
-        if self.tier == 'classical':
-            p = self.classical_params(n, generator, x.device)
-            x = adjust_brightness(x, p['brightness'])
-            x = adjust_contrast(x, p['contrast'])
-            x = adjust_saturation(x, p['saturation'])
-            m = rotation_matrix(p['angle'])
-            m[:, :, 0] *= torch.where(p['hflip'], -1., 1.)[:, None]            # flip the output x axis, then rotate
-            m[:, :, 1] *= torch.where(p['vflip'], -1., 1.)[:, None]
-            return warp(x, m, self.interpolation, self.fill).clamp_(0, 1)
-        for op, mag in self.policy_params(n, generator, x.device, h, w):
-            x = apply_ops(x, op, mag, self.interpolation, self.fill)
-        return x.clamp_(0, 1)
+# %% ../../nbs/10_augment.ipynb #a7149b12
+@patch
+def __call__(self:BatchAugment, x:torch.Tensor, # float images B x C x H x W in [0, 1], C = 1 or 3
+             generator:torch.Generator|None=None) -> torch.Tensor:
+    if not x.is_floating_point(): raise TypeError(f"BatchAugment expects float images in [0, 1], got {x.dtype}; divide uint8 images by 255 first.")
+    if x.ndim != 4 or x.shape[1] not in (1, 3): raise ValueError(f"BatchAugment expects B x C x H x W images with C = 1 or 3, got shape {tuple(x.shape)}.")
+    if self.tier == 'none' or len(x) == 0: return x
+    n, c, h, w = x.shape
+    if self.tier == 'classical':
+        p = self.classical_params(n, generator, x.device)
+        x = adjust_brightness(x, p['brightness'])
+        x = adjust_contrast(x, p['contrast'])
+        x = adjust_saturation(x, p['saturation'])
+        m = rotation_matrix(p['angle'])
+        m[:, :, 0] *= torch.where(p['hflip'], -1., 1.)[:, None]            # flip the output x axis, then rotate
+        m[:, :, 1] *= torch.where(p['vflip'], -1., 1.)[:, None]
+        return warp(x, m, self.interpolation, self.fill).clamp_(0, 1)
+    for op, mag in self.policy_params(n, generator, x.device, h, w):
+        x = apply_ops(x, op, mag, self.interpolation, self.fill)
+    return x.clamp_(0, 1)
 
 # %% ../../nbs/10_augment.ipynb #cc6f8597
 def augment_batch(x:torch.Tensor, tier:str, generator:torch.Generator|None=None, **kwargs) -> torch.Tensor:

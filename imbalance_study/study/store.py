@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 import pandas as pd, psutil
+from fastcore.basics import patch
 from ..core import check_output_file
 from ..extras import require
 from ..train import RunConfig, families
@@ -146,53 +147,6 @@ class ResultsStore:
                                       f"Choose a writable path with --store.") from e
         self.owner = owner_tag()
 
-    def _open_writer(self, timeout:float):
-        "Connect, switch to WAL and create or migrate the tables; a second driver creating the same file at the same moment waits its turn."
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-                self.con.row_factory = sqlite3.Row
-                self.con.execute('PRAGMA journal_mode=WAL')   # SQLite answers 'locked' here at once, without waiting
-                self.con.execute('PRAGMA synchronous=NORMAL')
-                self.con.executescript(_DDL)
-                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                _migrate(self.con, self.path)
-                _check_columns(self.con, self.path)
-                return
-            except sqlite3.OperationalError as e:
-                if 'locked' not in str(e) or time.time() > deadline: raise
-                self.con.close(); time.sleep(0.05 + 0.1 * random.random())
-
-    def _refuse_foreign(self):
-        "Refuse, before creating anything in it, an SQLite file that is not a results store, or one of a newer schema."
-        try:
-            con = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if 'runs' in tables and 'meta' in tables: _schema_version(con, self.path)
-            con.close()
-        except sqlite3.Error as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}); choose another --store.") from e
-        if 'runs' not in tables or 'meta' not in tables:
-            raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (tables {sorted(tables)}); choose another --store.")
-
-    def _open_readonly(self, timeout:float):
-        "Open for reading only (SQLite `mode=ro`); on read-only media, where a WAL store's index cannot be made, as immutable."
-        if not self.path.is_file(): raise FileNotFoundError(f"No results store at {str(self.path)!r}.")
-        uri = f"file:{self.path.resolve()}?mode=ro"
-        for attempt in (uri, uri + '&immutable=1'):
-            try:
-                self.con = sqlite3.connect(attempt, uri=True, timeout=timeout, isolation_level=None)
-                self.con.row_factory = sqlite3.Row
-                tables = {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                break
-            except sqlite3.OperationalError as e: err = e
-            except sqlite3.DatabaseError as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}).") from e
-        else: raise PermissionError(f"Cannot read the results store {str(self.path)!r} ({err}).")
-        if 'runs' not in tables: raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (it has no `runs` table).")
-        _schema_version(self.con, self.path)
-        self._legacy = 'precision' not in {r[1] for r in self.con.execute('PRAGMA table_info(runs)')}   # schema 1: all fp32
-
     @contextmanager
     def transaction(self):
         "An immediate (write-locking) transaction: all of it or nothing."
@@ -207,122 +161,189 @@ class ResultsStore:
     def __len__(self): return self.con.execute('SELECT COUNT(*) FROM runs').fetchone()[0]
     def __repr__(self): return f"ResultsStore({str(self.path)!r}: {self.counts()})"
 
-    def add(self, configs) -> int:
-        "Insert `configs` as `pending` rows; configs already stored (any status) are left as they are. Returns how many were new."
-        rows = [_row_from_config(c) for c in configs]
-        cols = list(rows[0]) + ['status', 'created_at'] if rows else []
-        with self.transaction() as con:
-            n0 = len(self)
-            con.executemany(f"INSERT OR IGNORE INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                            [[_enc(k, r[k]) for k in cols[:-2]] + ['pending', _now()] for r in rows])
-            return len(self) - n0
+# %% ../../nbs/31_store.ipynb #588fa883
+@patch
+def _open_writer(self:ResultsStore, timeout:float):
+    "Connect, switch to WAL and create or migrate the tables; a second driver creating the same file at the same moment waits its turn."
+    deadline = time.time() + timeout
+    while True:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.con.row_factory = sqlite3.Row
+            self.con.execute('PRAGMA journal_mode=WAL')   # SQLite answers 'locked' here at once, without waiting
+            self.con.execute('PRAGMA synchronous=NORMAL')
+            self.con.executescript(_DDL)
+            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            _migrate(self.con, self.path)
+            _check_columns(self.con, self.path)
+            return
+        except sqlite3.OperationalError as e:
+            if 'locked' not in str(e) or time.time() > deadline: raise
+            self.con.close(); time.sleep(0.05 + 0.1 * random.random())
 
-    def get(self, key:str) -> dict|None:
-        "The row of `key` (JSON columns decoded), or None."
-        r = self.con.execute('SELECT * FROM runs WHERE key = ?', (key,)).fetchone()
-        return None if r is None else _dec(dict(r))
+@patch
+def _refuse_foreign(self:ResultsStore):
+    "Refuse, before creating anything in it, an SQLite file that is not a results store, or one of a newer schema."
+    try:
+        con = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if 'runs' in tables and 'meta' in tables: _schema_version(con, self.path)
+        con.close()
+    except sqlite3.Error as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}); choose another --store.") from e
+    if 'runs' not in tables or 'meta' not in tables:
+        raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (tables {sorted(tables)}); choose another --store.")
 
-    def rows(self, status=None, keys=None) -> list:
-        "Rows (JSON decoded, plugin families' values added), optionally only those with `status` (a name or a list) and/or among `keys`."
-        q, args = 'SELECT * FROM runs', []
-        cond = []
-        if status is not None:
-            st = [status] if isinstance(status, str) else list(status)
-            cond.append(f"status IN ({', '.join('?' * len(st))})"); args += st
-        if cond: q += ' WHERE ' + ' AND '.join(cond)
-        out = [_dec(dict(r)) for r in self.con.execute(q + ' ORDER BY rowid', args)]
-        if getattr(self, '_legacy', False):   # a schema-1 store read without migrating it
-            for r in out: r['precision'] = 'fp32'; r['config'] = dict(r['config'], precision='fp32')
-        plugins = [f for f in families() if not f.builtin]   # a value per registered plugin family, from the config
-        for r in out: r.update({f.name: (r['config'].get('families') or {}).get(f.name, f.default) for f in plugins})
-        if keys is not None: keys = set(keys); out = [r for r in out if r['key'] in keys]
-        return out
+# %% ../../nbs/31_store.ipynb #1ce57d40
+@patch
+def _open_readonly(self:ResultsStore, timeout:float):
+    "Open for reading only (SQLite `mode=ro`); on read-only media, where a WAL store's index cannot be made, as immutable."
+    if not self.path.is_file(): raise FileNotFoundError(f"No results store at {str(self.path)!r}.")
+    uri = f"file:{self.path.resolve()}?mode=ro"
+    for attempt in (uri, uri + '&immutable=1'):
+        try:
+            self.con = sqlite3.connect(attempt, uri=True, timeout=timeout, isolation_level=None)
+            self.con.row_factory = sqlite3.Row
+            tables = {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            break
+        except sqlite3.OperationalError as e: err = e
+        except sqlite3.DatabaseError as e: raise ValueError(f"{str(self.path)!r} is not an SQLite results store ({e}).") from e
+    else: raise PermissionError(f"Cannot read the results store {str(self.path)!r} ({err}).")
+    if 'runs' not in tables: raise ValueError(f"{str(self.path)!r} is an SQLite file but not a results store (it has no `runs` table).")
+    _schema_version(self.con, self.path)
+    self._legacy = 'precision' not in {r[1] for r in self.con.execute('PRAGMA table_info(runs)')}   # schema 1: all fp32
 
-    def counts(self, keys=None) -> dict:
-        "Runs per status (all four statuses, zeros included), optionally among `keys`."
-        out = dict.fromkeys(STATUSES, 0)
-        if keys is None:
-            for st, n in self.con.execute('SELECT status, COUNT(*) FROM runs GROUP BY status'): out[st] = n
-        else:
-            for r in self.rows(keys=keys): out[r['status']] += 1
-        return out
+# %% ../../nbs/31_store.ipynb #f26153f3
+@patch
+def add(self:ResultsStore, configs) -> int:
+    "Insert `configs` as `pending` rows; configs already stored (any status) are left as they are. Returns how many were new."
+    rows = [_row_from_config(c) for c in configs]
+    cols = list(rows[0]) + ['status', 'created_at'] if rows else []
+    with self.transaction() as con:
+        n0 = len(self)
+        con.executemany(f"INSERT OR IGNORE INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        [[_enc(k, r[k]) for k in cols[:-2]] + ['pending', _now()] for r in rows])
+        return len(self) - n0
 
-    def reset_stale(self, force:bool=False) -> list:
-        "Put `running` runs whose driver is provably dead (with `force`, also those of drivers on other hosts) back to `pending`; returns their keys."
-        stale = [r['key'] for r in self.con.execute("SELECT key, owner FROM runs WHERE status = 'running'")
-                 if r['owner'] != self.owner and (owner_alive(r['owner']) is False or (force and owner_alive(r['owner']) is None))]
-        with self.transaction() as con:
-            for k in stale: con.execute("UPDATE runs SET status = 'pending', owner = NULL WHERE key = ? AND status = 'running'", (k,))
-        return stale
+@patch
+def get(self:ResultsStore, key:str) -> dict|None:
+    "The row of `key` (JSON columns decoded), or None."
+    r = self.con.execute('SELECT * FROM runs WHERE key = ?', (key,)).fetchone()
+    return None if r is None else _dec(dict(r))
 
-    def held(self) -> dict:
-        "`running` runs held by other drivers that are alive on this host or on another host (unknown): owner -> count."
-        out = {}
-        for r in self.con.execute("SELECT owner FROM runs WHERE status = 'running'"):
-            if r['owner'] != self.owner and owner_alive(r['owner']) is not False: out[r['owner']] = out.get(r['owner'], 0) + 1
-        return out
+@patch
+def rows(self:ResultsStore, status=None, keys=None) -> list:
+    "Rows (JSON decoded, plugin families' values added), optionally only those with `status` (a name or a list) and/or among `keys`."
+    q, args = 'SELECT * FROM runs', []
+    cond = []
+    if status is not None:
+        st = [status] if isinstance(status, str) else list(status)
+        cond.append(f"status IN ({', '.join('?' * len(st))})"); args += st
+    if cond: q += ' WHERE ' + ' AND '.join(cond)
+    out = [_dec(dict(r)) for r in self.con.execute(q + ' ORDER BY rowid', args)]
+    if getattr(self, '_legacy', False):   # a schema-1 store read without migrating it
+        for r in out: r['precision'] = 'fp32'; r['config'] = dict(r['config'], precision='fp32')
+    plugins = [f for f in families() if not f.builtin]   # a value per registered plugin family, from the config
+    for r in out: r.update({f.name: (r['config'].get('families') or {}).get(f.name, f.default) for f in plugins})
+    if keys is not None: keys = set(keys); out = [r for r in out if r['key'] in keys]
+    return out
 
-    def claim(self, key:str, executor:str|None=None, retry_failed:bool=True) -> bool:
-        "Mark `key` as `running` by this driver if it is `pending` (or `failed`, with `retry_failed`); False if it is not."
-        ok = ('pending', 'failed') if retry_failed else ('pending',)
-        with self.transaction() as con:
-            cur = con.execute(f"UPDATE runs SET status = 'running', owner = ?, executor = ?, started_at = ?, attempts = attempts + 1 "
-                              f"WHERE key = ? AND status IN ({', '.join('?' * len(ok))})", (self.owner, executor, _now(), key, *ok))
-            return cur.rowcount == 1
+@patch
+def counts(self:ResultsStore, keys=None) -> dict:
+    "Runs per status (all four statuses, zeros included), optionally among `keys`."
+    out = dict.fromkeys(STATUSES, 0)
+    if keys is None:
+        for st, n in self.con.execute('SELECT status, COUNT(*) FROM runs GROUP BY status'): out[st] = n
+    else:
+        for r in self.rows(keys=keys): out[r['status']] += 1
+    return out
 
-    def set_artifact(self, key:str, path:str):
-        "Record where a run's executed notebook was saved."
-        with self.transaction() as con: con.execute('UPDATE runs SET artifact = ? WHERE key = ?', (path, key))
+# %% ../../nbs/31_store.ipynb #91942f42
+@patch
+def reset_stale(self:ResultsStore, force:bool=False) -> list:
+    "Put `running` runs whose driver is provably dead (with `force`, also those of drivers on other hosts) back to `pending`; returns their keys."
+    stale = [r['key'] for r in self.con.execute("SELECT key, owner FROM runs WHERE status = 'running'")
+             if r['owner'] != self.owner and (owner_alive(r['owner']) is False or (force and owner_alive(r['owner']) is None))]
+    with self.transaction() as con:
+        for k in stale: con.execute("UPDATE runs SET status = 'pending', owner = NULL WHERE key = ? AND status = 'running'", (k,))
+    return stale
 
-    def note(self, key:str, **info):
-        "Add fields to a run's `info` (e.g. why its notebook could not be saved), in one transaction."
-        with self.transaction() as con:
-            row = con.execute('SELECT info FROM runs WHERE key = ?', (key,)).fetchone()
-            con.execute('UPDATE runs SET info = ? WHERE key = ?', (json.dumps({**json.loads(row[0] or '{}'), **info}, sort_keys=True), key))
+@patch
+def held(self:ResultsStore) -> dict:
+    "`running` runs held by other drivers that are alive on this host or on another host (unknown): owner -> count."
+    out = {}
+    for r in self.con.execute("SELECT owner FROM runs WHERE status = 'running'"):
+        if r['owner'] != self.owner and owner_alive(r['owner']) is not False: out[r['owner']] = out.get(r['owner'], 0) + 1
+    return out
 
-    def release(self, key:str):
-        "Give a claimed run back (`pending`), e.g. when the driver is interrupted before it finished."
-        with self.transaction() as con:
-            con.execute("UPDATE runs SET status = 'pending', owner = NULL WHERE key = ? AND status = 'running' AND owner = ?", (key, self.owner))
+@patch
+def claim(self:ResultsStore, key:str, executor:str|None=None, retry_failed:bool=True) -> bool:
+    "Mark `key` as `running` by this driver if it is `pending` (or `failed`, with `retry_failed`); False if it is not."
+    ok = ('pending', 'failed') if retry_failed else ('pending',)
+    with self.transaction() as con:
+        cur = con.execute(f"UPDATE runs SET status = 'running', owner = ?, executor = ?, started_at = ?, attempts = attempts + 1 "
+                          f"WHERE key = ? AND status IN ({', '.join('?' * len(ok))})", (self.owner, executor, _now(), key, *ok))
+        return cur.rowcount == 1
 
-    def finish(self, outcome:dict):
-        "Write an executor's outcome (`key`, `status` 'done'/'failed', `record` = `RunResult.to_dict()`, `error`, ...)."
-        rec, st = outcome.get('record') or {}, outcome['status']
-        if st not in ('done', 'failed'): raise ValueError(f"An outcome's status must be 'done' or 'failed', got {st!r}.")
-        val, test = rec.get('val') or {}, rec.get('test') or {}
-        vals = dict(status=st, error=outcome.get('error'), worker=outcome.get('worker'), executor=outcome.get('executor'),
-                    artifact=outcome.get('artifact'), overhead_s=outcome.get('overhead_s'), finished_at=_now(), owner=None)
-        if st == 'done':
-            vals.update(metrics=dict(val=val, test=test), test_macro_f1=test.get('macro_f1'), val_macro_f1=val.get('macro_f1'),
-                        test_accuracy=test.get('accuracy'), test_balanced_accuracy=test.get('balanced_accuracy'),
-                        test_per_class_f1=test.get('per_class_f1'), val_per_class_f1=val.get('per_class_f1'),
-                        test_group_f1=test.get('group_f1'), val_group_f1=val.get('group_f1'),
-                        selected=rec.get('selected'), best_samples=rec.get('best_samples'), samples_seen=rec.get('samples_seen'),
-                        n_evals=rec.get('n_evals'), wall_time_s=rec.get('wall_time_s'), train_time_s=rec.get('train_time_s'),
-                        history=rec.get('history'), info={k: v for k, v in (rec.get('info') or {}).items() if not k.startswith('_')},
-                        code_version=rec.get('git_commit'), versions=rec.get('versions'), device=rec.get('device'), error=None)
-        with self.transaction() as con:
-            cur = con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in vals)} WHERE key = ?",
-                              [_enc(k, v) for k, v in vals.items()] + [outcome['key']])
-            if cur.rowcount != 1: raise KeyError(f"Run {outcome['key']!r} is not in the store {str(self.path)!r}.")
+@patch
+def set_artifact(self:ResultsStore, key:str, path:str):
+    "Record where a run's executed notebook was saved."
+    with self.transaction() as con: con.execute('UPDATE runs SET artifact = ? WHERE key = ?', (path, key))
 
-    def export(self, path, # a .csv or .parquet file
-               what:str='runs', # 'runs': every column of every row; 'results': `load_results` of the finished runs
-              ) -> Path:
-        "Write the store to CSV or Parquet (chosen by the file suffix); JSON columns stay JSON text."
-        path = check_output_file(path, 'export', ('.csv', '.parquet', '.pq'))
-        if what == 'runs': df = pd.read_sql_query('SELECT * FROM runs ORDER BY rowid', self.con)
-        elif what == 'results':
-            df = load_results(self)
-            for c in df.columns:
-                if df[c].map(lambda v: isinstance(v, (list, dict))).any(): df[c] = df[c].map(lambda v: json.dumps(v, sort_keys=True))
-        else: raise ValueError(f"what must be 'runs' or 'results', got {what!r}.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == '.csv': df.to_csv(path, index=False)
-        else:   # .parquet or .pq (checked above)
-            require('pyarrow', 'parquet', 'a Parquet export')
-            df.to_parquet(path, index=False)
-        return path
+@patch
+def note(self:ResultsStore, key:str, **info):
+    "Add fields to a run's `info` (e.g. why its notebook could not be saved), in one transaction."
+    with self.transaction() as con:
+        row = con.execute('SELECT info FROM runs WHERE key = ?', (key,)).fetchone()
+        con.execute('UPDATE runs SET info = ? WHERE key = ?', (json.dumps({**json.loads(row[0] or '{}'), **info}, sort_keys=True), key))
+
+@patch
+def release(self:ResultsStore, key:str):
+    "Give a claimed run back (`pending`), e.g. when the driver is interrupted before it finished."
+    with self.transaction() as con:
+        con.execute("UPDATE runs SET status = 'pending', owner = NULL WHERE key = ? AND status = 'running' AND owner = ?", (key, self.owner))
+
+# %% ../../nbs/31_store.ipynb #d14ed3f9
+@patch
+def finish(self:ResultsStore, outcome:dict):
+    "Write an executor's outcome (`key`, `status` 'done'/'failed', `record` = `RunResult.to_dict()`, `error`, ...)."
+    rec, st = outcome.get('record') or {}, outcome['status']
+    if st not in ('done', 'failed'): raise ValueError(f"An outcome's status must be 'done' or 'failed', got {st!r}.")
+    val, test = rec.get('val') or {}, rec.get('test') or {}
+    vals = dict(status=st, error=outcome.get('error'), worker=outcome.get('worker'), executor=outcome.get('executor'),
+                artifact=outcome.get('artifact'), overhead_s=outcome.get('overhead_s'), finished_at=_now(), owner=None)
+    if st == 'done':
+        vals.update(metrics=dict(val=val, test=test), test_macro_f1=test.get('macro_f1'), val_macro_f1=val.get('macro_f1'),
+                    test_accuracy=test.get('accuracy'), test_balanced_accuracy=test.get('balanced_accuracy'),
+                    test_per_class_f1=test.get('per_class_f1'), val_per_class_f1=val.get('per_class_f1'),
+                    test_group_f1=test.get('group_f1'), val_group_f1=val.get('group_f1'),
+                    selected=rec.get('selected'), best_samples=rec.get('best_samples'), samples_seen=rec.get('samples_seen'),
+                    n_evals=rec.get('n_evals'), wall_time_s=rec.get('wall_time_s'), train_time_s=rec.get('train_time_s'),
+                    history=rec.get('history'), info={k: v for k, v in (rec.get('info') or {}).items() if not k.startswith('_')},
+                    code_version=rec.get('git_commit'), versions=rec.get('versions'), device=rec.get('device'), error=None)
+    with self.transaction() as con:
+        cur = con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in vals)} WHERE key = ?",
+                          [_enc(k, v) for k, v in vals.items()] + [outcome['key']])
+        if cur.rowcount != 1: raise KeyError(f"Run {outcome['key']!r} is not in the store {str(self.path)!r}.")
+
+@patch
+def export(self:ResultsStore, path, # a .csv or .parquet file
+           what:str='runs', # 'runs': every column of every row; 'results': `load_results` of the finished runs
+          ) -> Path:
+    "Write the store to CSV or Parquet (chosen by the file suffix); JSON columns stay JSON text."
+    path = check_output_file(path, 'export', ('.csv', '.parquet', '.pq'))
+    if what == 'runs': df = pd.read_sql_query('SELECT * FROM runs ORDER BY rowid', self.con)
+    elif what == 'results':
+        df = load_results(self)
+        for c in df.columns:
+            if df[c].map(lambda v: isinstance(v, (list, dict))).any(): df[c] = df[c].map(lambda v: json.dumps(v, sort_keys=True))
+    else: raise ValueError(f"what must be 'runs' or 'results', got {what!r}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == '.csv': df.to_csv(path, index=False)
+    else:   # .parquet or .pq (checked above)
+        require('pyarrow', 'parquet', 'a Parquet export')
+        df.to_parquet(path, index=False)
+    return path
 
 # %% ../../nbs/31_store.ipynb #e1b7b35d
 RESULT_COLUMNS = ('key', 'dataset', 'profile', *(f.name for f in _BUILTIN), 'method', 'seed', 'budget', 'label', 'test_macro_f1', 'val_macro_f1', 'test_accuracy', 'test_balanced_accuracy',
