@@ -396,8 +396,10 @@ def format_table2(t2:pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=list(dict.fromkeys(sh.index.get_level_values(0))), columns=[PROFILE_TITLES[p] for p in sh.columns], dtype=object)
     for scope in out.index:
         for p in sh.columns:
-            s = sh.loc[scope][p].sort_values(ascending=False)
-            n = int(t2['n_top'].loc[scope][p].max())
+            s, n = sh.loc[scope][p].sort_values(ascending=False), t2['n_top'].loc[scope][p].max()
+            if pd.isna(n):   # no configuration of this profile has an NPS for this group (no headroom over the baseline)
+                out.loc[scope, PROFILE_TITLES[p]] = '— (no NPS: no headroom over the baseline)'; continue
+            n = int(n)
             out.loc[scope, PROFILE_TITLES[p]] = ', '.join(f"{k}: {v:.0%}" for k, v in s.items() if v > 0) + f" (of {n})"
     out.index = [SCOPE_NAMES.get(i, i) for i in out.index]
     out.attrs.update(t2.attrs)
