@@ -408,7 +408,7 @@ def cmd_study(a) -> int:
 # %% ../nbs/33_cli.ipynb #23d64b56
 def _recommend_arguments(r:argparse.ArgumentParser):
     r.add_argument('--dataset', required=True, help='a dataset name (a MedMNIST flag, cifar10, a registered dataset) or an image folder / .csv / .npz path')
-    r.add_argument('--study', default=None, help='the study whose committed results to read (default: unified where it has results, else hierarchy)')
+    r.add_argument('--study', default=None, help='the study whose committed results to read (default: of unified and hierarchy, the one that resolves more cells)')
     r.add_argument('--study-store', default=None, help="that study's store (default results/<study>/results.sqlite)")
     r.add_argument('--cells', type=int, default=3, help='the nearest cells to read (default 3)')
     r.add_argument('--top', type=int, default=5, help='length of the short list (default 5)')
@@ -424,15 +424,12 @@ def _recommend_arguments(r:argparse.ArgumentParser):
 
 # %% ../nbs/33_cli.ipynb #76dad24b
 def _evidence_study(a) -> str:
-    "The study `recommend` reads: --study, else unified where its store holds finished runs, else hierarchy."
+    "The study `recommend` reads: --study, else whichever of unified and hierarchy resolves more cells (`evidence_study`)."
     if a.study: return a.study
-    from imbalance_study.study.core import study_store
-    from imbalance_study.study.store import ResultsStore
-    p = study_store('unified', a.study_store)
-    if p.is_file():
-        with ResultsStore(p, readonly=True) as s:
-            if s.rows(status='done'): return 'unified'
-    return 'hierarchy'
+    from imbalance_study.study.recommend import evidence_study
+    study, counts = evidence_study(a.study_store)
+    print(f"reading study {study!r}: cells with an NPS above the noise: " + ', '.join(f"{s} {'no runs' if n < 0 else n}" for s, n in counts.items()))
+    return study
 
 def cmd_recommend(a) -> int:
     for name, v in (('--cells', a.cells), ('--top', a.top)):

@@ -16,7 +16,8 @@ from .analysis import nps
 
 # %% auto #0
 __all__ = ['TRAIT_SCALES', 'CHANNEL_DISTANCE', 'DataTraits', 'trait_distance', 'dataset_traits', 'cell_nps', 'study_evidence',
-           'recommend', 'arm_fields', 'candidate_configs', 'compare_candidates', 'try_candidates']
+           'resolved_cells', 'evidence_study', 'recommend', 'arm_fields', 'candidate_configs', 'compare_candidates',
+           'try_candidates']
 
 # %% ../../nbs/60_recommend.ipynb #3e62ddf4
 TRAIT_SCALES = dict(n_classes=math.log(2), imbalance_ratio=math.log(3), min_count=math.log(3), size=math.log(2))
@@ -85,6 +86,20 @@ def study_evidence(study='unified', store=None) -> tuple:
                                                       dataset_info(r['dataset']).channels)
     if not len(frame): raise ValueError(f"The store {str(path)!r} holds no finished runs yet: nothing to recommend from.")
     return frame, traits
+
+# %% ../../nbs/60_recommend.ipynb #8a29dc02
+def resolved_cells(frame:pd.DataFrame, n_boot:int=1000, min_headroom:float=0.01) -> int:
+    "How many cells of `frame` (finished runs: cell, arm, seed, test_macro_f1) have an NPS: a baseline and a headroom above the noise."
+    return sum(cell_nps(frame[frame.cell == c], n_boot, 0, min_headroom) is not None for c in frame.cell.unique())
+
+def evidence_study(store=None, # the first study's store (default: its committed one)
+                   studies=('unified', 'hierarchy'), n_boot:int=1000) -> tuple:
+    "The study of `studies` whose results resolve the most cells (ties: the first), and the count per study (-1: no runs)."
+    counts = {}
+    for i, s in enumerate(studies):
+        try: counts[s] = resolved_cells(study_evidence(s, store if i == 0 else None)[0], n_boot)
+        except (FileNotFoundError, ValueError): counts[s] = -1   # no store, or no finished runs
+    return max(studies, key=counts.get), counts
 
 # %% ../../nbs/60_recommend.ipynb #083efea3
 def _applicable(fields:dict, traits:DataTraits) -> bool:

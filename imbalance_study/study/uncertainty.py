@@ -408,8 +408,9 @@ def _nps_cell(cfg:pd.DataFrame, level:float, eps:float, unresolved:str) -> pd.Da
     nps_ci = percentile_interval(ratio.T, level) if not np.isnan(lo) else (np.full(len(cfg), np.nan),) * 2
     keep = status == 'resolved' or (unresolved == 'keep' and h > 0)
     point = (cfg.score - b.score) / (h + eps)
+    reps = list(ratio) if keep and not np.isnan(lo) else [None] * len(cfg)   # each configuration's NPS replicates, for means over cells
     return out.assign(best_label=best.label, headroom=h, headroom_lo=lo, headroom_hi=hi, status=status,
-                      nps=point if keep else np.nan, nps_lo=nps_ci[0] if keep else np.nan, nps_hi=nps_ci[1] if keep else np.nan)
+                      nps=point if keep else np.nan, nps_lo=nps_ci[0] if keep else np.nan, nps_hi=nps_ci[1] if keep else np.nan, nps_reps=reps)
 
 # %% ../../nbs/42_uncertainty.ipynb #c0a86f59
 def nps_intervals(df:pd.DataFrame, score:str='all', # 'all' (test macro-F1: NPS) or a class group (group NPS)
@@ -417,7 +418,8 @@ def nps_intervals(df:pd.DataFrame, score:str='all', # 'all' (test macro-F1: NPS)
                   images:bool|None=None, # resample test images: None = in cells where every run has predictions
                   by=None, B:int=2000, seed:int=0, level:float=0.95, eps:float=1e-8,
                   unresolved:str='drop', # 'drop': no NPS in flagged cells; 'keep': computed, flagged
-                  methods:bool=False) -> pd.DataFrame: # also rank the paper methods' runs (each label a configuration), as the unified study does
+                  methods:bool=False, # also rank the paper methods' runs (each label a configuration), as the unified study does
+                  replicates:bool=False) -> pd.DataFrame: # also return each NPS's `B` bootstrap replicates (column `nps_reps`)
     "NPS (eq. 1) of every configuration with an interval, and each cell's headroom (best - base) with one; cells whose headroom interval includes 0 (or that have none) are flagged and get no NPS unless `unresolved='keep'`."
     _check_level(level); _check_B(B); _check_score(score)
     if unresolved not in ('drop', 'keep'): raise ValueError(f"unresolved must be 'drop' or 'keep', got {unresolved!r}.")
@@ -432,7 +434,7 @@ def nps_intervals(df:pd.DataFrame, score:str='all', # 'all' (test macro-F1: NPS)
         parts.append(_nps_cell(cfg, level, eps, unresolved).assign(**dict(zip(by, cell)), resampled=_resampled(cfg.n_seeds.max(), used)))
     out = pd.concat(parts, ignore_index=True)
     out = out[by + ['label', 'n_seeds', 'resampled', 'score', 'score_lo', 'score_hi', 'best_label', 'headroom', 'headroom_lo',
-                    'headroom_hi', 'status', 'nps', 'nps_lo', 'nps_hi']]
+                    'headroom_hi', 'status', 'nps', 'nps_lo', 'nps_hi'] + (['nps_reps'] if replicates else [])]
     out.attrs.update(score=score, level=level, B=B, rule=(
         f"NPS (eq. 1) is given only in cells whose headroom (best - base, the best configuration held fixed) has a {level:.0%} interval "
         "that excludes 0" + ("; in the others it is left out (NaN): there the ratio divides by noise." if unresolved == 'drop'

@@ -131,18 +131,19 @@ def unified_runs(store=None) -> pd.DataFrame:
 
 # %% ../../nbs/51a_unified.ipynb #2daa7e00
 def unified_hierarchy(runs:pd.DataFrame, scores=UNIFIED_SCORES, B:int=1000, seed:int=0) -> pd.DataFrame:
-    "Per arm and score: mean NPS over the cells that give one, the mean of their interval bounds, the cells counted and those above the baseline."
-    from imbalance_study.study.uncertainty import nps_intervals
+    "Per arm and score: mean NPS over the cells that give one with its bootstrap interval, the cells counted and those above the baseline."
+    from imbalance_study.study.uncertainty import nps_intervals, percentile_interval
     rows = []
     for score in scores:
         have = runs if score == 'all' else runs[runs.test_group_f1.map(lambda g: isinstance(g, dict) and pd.notna(g.get(score)))]
         if not len(have): continue   # e.g. no 'moderate' group on binary cells
-        t = nps_intervals(have, score=score, by='cell', B=B, seed=seed, methods=True)
+        t = nps_intervals(have, score=score, by='cell', B=B, seed=seed, methods=True, replicates=True)
         for arm, g in t.groupby('label', sort=False):
             g = g[g.nps.notna()]
+            reps = [r for r in g.nps_reps if r is not None]
+            lo, hi = percentile_interval(np.mean(np.stack(reps), 0)) if len(g) and len(reps) == len(g) else (np.nan, np.nan)
             rows.append(dict(arm=arm, kind=arm_kind(arm), score=score, cells=len(g), nps=g.nps.mean() if len(g) else np.nan,
-                             lo=g.nps_lo.mean() if len(g) else np.nan, hi=g.nps_hi.mean() if len(g) else np.nan,
-                             above_baseline=int((g.nps_lo > 0).sum())))
+                             lo=lo, hi=hi, above_baseline=int((g.nps_lo > 0).sum())))
     out = pd.DataFrame(rows)
     order = out[out.score == scores[0]].sort_values('nps', ascending=False, na_position='last').arm.tolist()
     return out.assign(_o=out.arm.map({a: i for i, a in enumerate(order)})).sort_values(['score', '_o'], key=lambda s: s.map(
@@ -190,7 +191,7 @@ def hierarchy_reading(h:pd.DataFrame, runs:pd.DataFrame, B:int=1000) -> str:
     out = [f"On test macro-F1, {top.arm} ranks first: mean NPS {top.nps:.2f} [{top.lo:.2f}, {top.hi:.2f}] over {top.cells} cells, "
            f"above the baseline in {top.above_baseline} of them."]
     above = a[a.lo > 0].arm.tolist()
-    out.append(f"{len(above)} of {len(a)} arms have mean bounds above 0" + (f" ({', '.join(above[:8])}{', ...' if len(above) > 8 else ''})" if above else '')
+    out.append(f"{len(above)} of {len(a)} arms have a mean NPS interval above 0" + (f" ({', '.join(above[:8])}{', ...' if len(above) > 8 else ''})" if above else '')
                + "; the others are not resolved from the baseline.")
     for x, y, claim in PAPER_CLAIMS:
         if not {x, y} <= set(runs.arm): out.append(f"Untested: {claim} ({x} and {y} have not both run)."); continue
