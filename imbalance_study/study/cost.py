@@ -12,7 +12,7 @@ import numpy as np
 from ..train import RunConfig, families
 
 # %% auto #0
-__all__ = ['RUN_COST_PRIOR', 'BASE_RUN_S', 'cost_features', 'CostModel', 'lpt_order', 'makespan']
+__all__ = ['RUN_COST_PRIOR', 'BASE_RUN_S', 'cost_features', 'CostModel', 'lpt_order', 'makespan', 'grid_timeline']
 
 # %% ../../nbs/31a_cost.ipynb #3e271676
 # Whole-run cost of each feature relative to the baseline (training, evaluation and convergence length together): a
@@ -90,3 +90,24 @@ def makespan(costs, # seconds of each run, in the order they will start
         free[0] += c
         free.sort()
     return free[-1]
+
+# %% ../../nbs/31a_cost.ipynb #d066c33b
+def _interval(row:dict) -> tuple|None:
+    from datetime import datetime
+    s, e = row.get('started_at'), row.get('finished_at')
+    if row.get('status') != 'done' or not s or not e: return None
+    return datetime.fromisoformat(s).timestamp(), datetime.fromisoformat(e).timestamp()
+
+def grid_timeline(rows) -> dict: # the rows of a `ResultsStore` (finished runs are read)
+    "Wall time, slots, busy share, tail idle and stopped time of the finished runs in `rows`, from their start and finish times."
+    iv = sorted(i for i in map(_interval, rows) if i is not None)
+    if not iv: raise ValueError("No finished run with a start and a finish time: nothing to read a timeline from.")
+    t0, t1, last_start = iv[0][0], max(e for _, e in iv), max(s for s, _ in iv)
+    running, slots, stopped, prev = 0, 0, 0., t0
+    for t, d in sorted([(s, 1) for s, _ in iv] + [(e, -1) for _, e in iv]):   # at equal times a finish comes before a start
+        if running == 0: stopped += t - prev
+        running += d; slots = max(slots, running); prev = t
+    busy = sum(e - s for s, e in iv)
+    tail = slots * (t1 - last_start) - sum(max(0., e - max(s, last_start)) for s, e in iv)
+    return dict(runs=len(iv), wall_s=t1 - t0, slots=slots, busy_s=busy, utilisation=busy / (slots * (t1 - t0)) if t1 > t0 else 1.,
+                tail_idle_s=tail, stopped_s=stopped)
