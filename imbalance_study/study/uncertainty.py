@@ -398,7 +398,7 @@ def _nps_cell(cfg:pd.DataFrame, level:float, eps:float, unresolved:str) -> pd.Da
     out['score_lo'], out['score_hi'] = np.where(cfg.has_interval, ci[:, 0], np.nan), np.where(cfg.has_interval, ci[:, 1], np.nan)
     base = cfg[cfg.baseline]
     if not len(base):
-        return out.assign(best_label=None, headroom=np.nan, headroom_lo=np.nan, headroom_hi=np.nan, status='no baseline run', nps=np.nan, nps_lo=np.nan, nps_hi=np.nan)
+        return out.assign(best_label=None, headroom=np.nan, headroom_lo=np.nan, headroom_hi=np.nan, status='no baseline run', nps=np.nan, nps_lo=np.nan, nps_hi=np.nan, nps_reps=None)
     b, best = base.iloc[0], cfg.loc[cfg.score.idxmax()]
     h, hr = best.score - b.score, best.reps - b.reps
     lo, hi = percentile_interval(hr, level) if (b.has_interval and best.has_interval) else (np.nan, np.nan)
