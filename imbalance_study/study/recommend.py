@@ -98,7 +98,10 @@ def evidence_study(store=None, # the first study's store (default: its committed
     counts = {}
     for i, s in enumerate(studies):
         try: counts[s] = resolved_cells(study_evidence(s, store if i == 0 else None)[0], n_boot)
-        except (FileNotFoundError, ValueError): counts[s] = -1   # no store, or no finished runs
+        except FileNotFoundError: counts[s] = -1   # no store
+        except ValueError as e:                    # no finished runs counts -1; any other problem with a store is an error
+            if 'holds no finished runs' not in str(e): raise
+            counts[s] = -1
     return max(studies, key=counts.get), counts
 
 # %% ../../nbs/60_recommend.ipynb #083efea3
